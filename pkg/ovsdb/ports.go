@@ -1,0 +1,165 @@
+package ovsdb
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/ovn-kubernetes/libovsdb/model"
+	"github.com/ovn-kubernetes/libovsdb/ovsdb"
+)
+
+// PortInfo is what vf-offload needs to know about one bridge port.
+type PortInfo struct {
+	Name        string
+	PortUUID    string
+	IfaceUUID   string
+	OnBridge    bool // a port of the configured bridge
+	ExternalIDs map[string]string
+	Ofport      int
+	Error       string
+}
+
+// BridgeUUID returns the UUID of the configured bridge, or ErrNoBridge.
+func (cl *Client) BridgeUUID() (string, error) {
+	br, err := cl.bridgeRow()
+	if err != nil {
+		return "", err
+	}
+	return br.UUID, nil
+}
+
+func (cl *Client) bridgeRow() (*Bridge, error) {
+	var brs []Bridge
+	err := cl.c.WhereCache(func(b *Bridge) bool { return b.Name == cl.bridge }).List(context.Background(), &brs)
+	if err != nil {
+		return nil, fmt.Errorf("read bridge %s: %w", cl.bridge, err)
+	}
+	if len(brs) == 0 {
+		return nil, fmt.Errorf("%w: %s", ErrNoBridge, cl.bridge)
+	}
+	return &brs[0], nil
+}
+
+// Port returns the monitored port named name, or nil when there is none.
+func (cl *Client) Port(name string) (*PortInfo, error) {
+	var ports []Port
+	if err := cl.c.WhereCache(func(p *Port) bool { return p.Name == name }).List(context.Background(), &ports); err != nil {
+		return nil, fmt.Errorf("read port %s: %w", name, err)
+	}
+	if len(ports) == 0 {
+		return nil, nil
+	}
+	p := ports[0]
+	info := &PortInfo{Name: p.Name, PortUUID: p.UUID}
+	if br, err := cl.bridgeRow(); err == nil {
+		info.OnBridge = slices.Contains(br.Ports, p.UUID)
+	}
+	var ifaces []Interface
+	if err := cl.c.WhereCache(func(i *Interface) bool { return slices.Contains(p.Interfaces, i.UUID) }).List(context.Background(), &ifaces); err != nil {
+		return nil, fmt.Errorf("read interface %s: %w", name, err)
+	}
+	for _, i := range ifaces {
+		if i.Name != name {
+			continue
+		}
+		info.IfaceUUID = i.UUID
+		info.ExternalIDs = maps.Clone(i.ExternalIDs)
+		if i.Ofport != nil {
+			info.Ofport = *i.Ofport
+		}
+		if i.Error != nil {
+			info.Error = *i.Error
+		}
+	}
+	return info, nil
+}
+
+// ReplacePort, in one transaction, removes the port oldUUID from the bridge
+// (when not empty) and adds a port named name whose single interface carries
+// externalIDs. It returns the new interface's UUID.
+func (cl *Client) ReplacePort(ctx context.Context, oldUUID, name string, externalIDs map[string]string) (string, error) {
+	br, err := cl.bridgeRow()
+	if err != nil {
+		return "", err
+	}
+	var ops []ovsdb.Operation
+	if oldUUID != "" {
+		del, err := cl.c.Where(br).Mutate(br, model.Mutation{Field: &br.Ports, Mutator: ovsdb.MutateOperationDelete, Value: []string{oldUUID}})
+		if err != nil {
+			return "", fmt.Errorf("build removal of port %s: %w", name, err)
+		}
+		ops = append(ops, del...)
+	}
+	iface := &Interface{UUID: "vfoiface", Name: name, ExternalIDs: externalIDs}
+	port := &Port{UUID: "vfoport", Name: name, Interfaces: []string{iface.UUID}}
+	create, err := cl.c.Create(iface, port)
+	if err != nil {
+		return "", fmt.Errorf("build port %s: %w", name, err)
+	}
+	ins, err := cl.c.Where(br).Mutate(br, model.Mutation{Field: &br.Ports, Mutator: ovsdb.MutateOperationInsert, Value: []string{port.UUID}})
+	if err != nil {
+		return "", fmt.Errorf("build insertion of port %s: %w", name, err)
+	}
+	ops = append(append(ops, create...), ins...)
+	res, err := cl.transact(ctx, "add port "+name+" to "+cl.bridge, ops)
+	if err != nil {
+		return "", err
+	}
+	idx := len(ops) - len(create) - len(ins) // the interface insert
+	return res[idx].UUID.GoUUID, nil
+}
+
+// DeletePort removes the port portUUID from the bridge; OVSDB then drops the
+// unreferenced Port and Interface rows.
+func (cl *Client) DeletePort(ctx context.Context, portUUID, name string) error {
+	br, err := cl.bridgeRow()
+	if err != nil {
+		return err
+	}
+	ops, err := cl.c.Where(br).Mutate(br, model.Mutation{Field: &br.Ports, Mutator: ovsdb.MutateOperationDelete, Value: []string{portUUID}})
+	if err != nil {
+		return fmt.Errorf("build removal of port %s: %w", name, err)
+	}
+	_, err = cl.transact(ctx, "remove port "+name+" from "+cl.bridge, ops)
+	return err
+}
+
+// SetExternalIDs replaces the external_ids of interface ifaceUUID.
+func (cl *Client) SetExternalIDs(ctx context.Context, ifaceUUID, name string, ids map[string]string) error {
+	iface := &Interface{UUID: ifaceUUID, ExternalIDs: ids}
+	ops, err := cl.c.Where(iface).Update(iface, &iface.ExternalIDs)
+	if err != nil {
+		return fmt.Errorf("build external_ids update of %s: %w", name, err)
+	}
+	_, err = cl.transact(ctx, "set external_ids of "+name, ops)
+	return err
+}
+
+// WaitOpened waits until ovs-vswitchd has opened interface ifaceUUID (ofport
+// > 0) and returns the ofport; an interface error ends the wait at once.
+func (cl *Client) WaitOpened(ctx context.Context, ifaceUUID, name string) (int, error) {
+	cctx, cancel := cl.ctx(ctx)
+	defer cancel()
+	for {
+		var ifaces []Interface
+		if err := cl.c.WhereCache(func(i *Interface) bool { return i.UUID == ifaceUUID }).List(cctx, &ifaces); err != nil {
+			return 0, fmt.Errorf("read interface %s: %w", name, err)
+		}
+		if len(ifaces) == 1 {
+			i := ifaces[0]
+			if i.Ofport != nil && *i.Ofport > 0 {
+				return *i.Ofport, nil
+			}
+			if i.Error != nil && *i.Error != "" {
+				return 0, fmt.Errorf("ovs-vswitchd could not open %s: %s", name, *i.Error)
+			}
+		}
+		select {
+		case <-cl.changed:
+		case <-cctx.Done():
+			return 0, fmt.Errorf("wait for ovs-vswitchd to open %s: %w", name, cctx.Err())
+		}
+	}
+}
