@@ -1,0 +1,117 @@
+// Package sriov finds, for a VF's PCI address, everything vf-offload needs on
+// a switchdev NIC: the VF's index and netdev, its PF, the uplink and the VF
+// representor. It reads sysfs through sriovnet only.
+package sriov
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/k8snetworkplumbingwg/sriovnet"
+)
+
+const (
+	pciDevices = "/sys/bus/pci/devices"
+	classNet   = "/sys/class/net"
+)
+
+// ErrNotVF means the PCI device exists but is not an SR-IOV VF.
+var ErrNotVF = errors.New("not an SR-IOV VF")
+
+// ErrNoRepresentor means the PF has no VF representors: it is not in
+// switchdev mode, or its driver does not offer representors.
+var ErrNoRepresentor = errors.New("no VF representor (is the PF in switchdev mode?)")
+
+var repPortName = regexp.MustCompile(`^(?:c\d+)?pf\d+(?:vf|sf)\d+$|^pf\d+hpf$`)
+
+// Device is one VF as the host sees it now.
+type Device struct {
+	PCI    string // VF PCI address
+	PFPCI  string
+	Index  int    // VF index on its PF
+	Netdev string // VF netdev in the current netns; "" while it is elsewhere
+	Uplink string // uplink representor (phys_port_name pN)
+	Rep    string // VF representor, current name
+	PF     string // PF netdev through which VF settings (admin MAC) are made
+}
+
+// Lookup resolves pci, which must already be a validated PCI address.
+func Lookup(pci string) (*Device, error) {
+	if _, err := os.Stat(filepath.Join(pciDevices, pci)); err != nil {
+		return nil, fmt.Errorf("PCI device %s: %w", pci, err)
+	}
+	pf, err := sriovnet.GetPfPciFromVfPci(pci)
+	if err != nil {
+		return nil, fmt.Errorf("PCI device %s: %w", pci, ErrNotVF)
+	}
+	if sriovnet.IsVfPciVfioBound(pci) {
+		return nil, fmt.Errorf("VF %s is bound to vfio-pci and has no netdev to move", pci)
+	}
+	d := &Device{PCI: pci, PFPCI: pf}
+	if d.Index, err = sriovnet.GetVfIndexByPciAddress(pci); err != nil {
+		return nil, fmt.Errorf("VF %s: index on PF %s: %w", pci, pf, err)
+	}
+	if netdevs, err := sriovnet.GetNetDevicesFromPci(pci); err == nil && len(netdevs) > 0 {
+		d.Netdev = netdevs[0]
+	}
+	if d.Uplink, err = sriovnet.GetUplinkRepresentor(pci); err != nil {
+		return nil, fmt.Errorf("VF %s on PF %s: uplink: %w: %w", pci, pf, ErrNoRepresentor, err)
+	}
+	if d.Rep, err = sriovnet.GetVfRepresentor(d.Uplink, d.Index); err != nil {
+		return nil, fmt.Errorf("VF %s (index %d on %s): %w: %w", pci, d.Index, d.Uplink, ErrNoRepresentor, err)
+	}
+	d.PF = pfNetdev(pf, d.Uplink)
+	return d, nil
+}
+
+// pfNetdev picks the PF's own netdev: on nfp (flower) the one without a
+// phys_port_name, on mlx5 the uplink itself.
+func pfNetdev(pfPCI, uplink string) string {
+	netdevs, err := sriovnet.GetNetDevicesFromPci(pfPCI)
+	if err != nil {
+		return uplink
+	}
+	for _, n := range netdevs {
+		if PhysPortName(n) == "" {
+			return n
+		}
+	}
+	return uplink
+}
+
+// PhysPortName returns a netdev's phys_port_name, "" when it has none.
+func PhysPortName(netdev string) string {
+	b, err := os.ReadFile(filepath.Join(classNet, netdev, "phys_port_name"))
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// IsRepresentor reports whether netdev is a VF/SF/host-PF representor.
+func IsRepresentor(netdev string) bool {
+	return repPortName.MatchString(PhysPortName(netdev))
+}
+
+// StableRepName is the name DEL gives a representor whose original name is
+// unknown (Kube-OVN wired the VF itself and renamed it): "pf" + PF bus, device
+// and function + "vf" + index, e.g. PF 0000:03:00.0 VF 2 -> "pf03000vf2"; a
+// PF outside PCI domain 0000 gets "p" + domain + bus + device + function +
+// "v" + index. Both fit the 15-byte netdev limit.
+func StableRepName(pfPCI string, index int) string {
+	var dom, bus, dev, fn string
+	if p := strings.SplitN(pfPCI, ":", 3); len(p) == 3 {
+		dom, bus = p[0], p[1]
+		if q := strings.SplitN(p[2], ".", 2); len(q) == 2 {
+			dev, fn = q[0], q[1]
+		}
+	}
+	if dom == "0000" {
+		return fmt.Sprintf("pf%s%s%svf%d", bus, dev, fn, index)
+	}
+	return fmt.Sprintf("p%s%s%s%sv%d", dom, bus, dev, fn, index)
+}
