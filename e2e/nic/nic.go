@@ -1,13 +1,23 @@
-// Package nic emulates a switchdev SR-IOV NIC in a network namespace, with a
-// live fake sysfs served over FUSE (see doc.go).
 package nic
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
-	"os/exec"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/hanwen/go-fuse/v2/fuse"
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
 )
 
-// VF describes one emulated VF with its original names.
+// VF describes one emulated VF with its original names and MACs.
 type VF struct {
 	Index  int
 	PCI    string
@@ -20,33 +30,152 @@ type VF struct {
 // NIC is a running emulated NIC.
 type NIC struct {
 	Profile  Profile
-	NodeNS   string
-	Dir      string
+	NodeNS   string // node netns path
+	ID       string // per-instance id used in altnames ("vfo<ID>-...")
 	PFPCI    string
-	PFNetdev string
+	PFNetdev string // PF's own netdev; equals Uplink when the profile has none
 	Uplink   string
 	SwitchID string
 	VFs      []VF
-	SysfsDir string
+	SysfsDir string // FUSE mount: devices/, net/, drivers/
+
+	mu     sync.Mutex // serialises netlink use
+	nsh    netns.NsHandle
+	h      *netlink.Handle
+	server *fuse.Server
+	fuseID uint64 // st_dev of the FUSE mount
+	tools  tools
+	closed bool
 }
 
-// Start creates the emulated NIC in nodeNS, serving its sysfs under dir.
+type tools struct{ nsenter, unshare, mount, sh string }
+
+// Role prefixes in altnames: vfo<ID>-<role>.
+const (
+	roleVF   = "vf"   // VF end, + index
+	roleRep  = "rep"  // representor end, + index
+	roleUp   = "up"   // uplink representor (phys_port_name p0)
+	roleWire = "wire" // uplink's peer: the "wire", a plain netdev
+	rolePF   = "pf"   // PF's own netdev (nfp)
+	rolePFX  = "pfx"  // peer of the PF netdev, a plain netdev
+)
+
+func (n *NIC) alt(role string) string { return "vfo" + n.ID + "-" + role }
+
+// role returns the emulated role of a link from its altnames ("" if none).
+func (n *NIC) role(l netlink.Link) string {
+	p := "vfo" + n.ID + "-"
+	for _, a := range l.Attrs().AltNames {
+		if strings.HasPrefix(a, p) {
+			return strings.TrimPrefix(a, p)
+		}
+	}
+	return ""
+}
+
+// vfIndex parses "vf3"/"rep3" roles.
+func vfIndex(role, prefix string) (int, bool) {
+	s, ok := strings.CutPrefix(role, prefix)
+	if !ok {
+		return 0, false
+	}
+	i, err := strconv.Atoi(s)
+	return i, err == nil
+}
+
+func (n *NIC) mac(kind, idx int) net.HardwareAddr {
+	id, _ := hex.DecodeString(n.ID)
+	return net.HardwareAddr{0x02, id[0], id[1], id[2], byte(kind), byte(idx)}
+}
+
+// Start creates the emulated NIC with numVFs VFs in the network namespace
+// nodeNS and serves its live sysfs in dir/sysfs. dir must exist and is
+// private to this NIC.
 func Start(nodeNS string, dir string, p Profile, numVFs int) (*NIC, error) {
-	return nil, errors.New("not implemented")
+	if numVFs < 0 || numVFs > p.TotalVFs {
+		return nil, fmt.Errorf("numVFs %d outside 0..%d of profile %s", numVFs, p.TotalVFs, p.Name)
+	}
+	t, err := lookTools()
+	if err != nil {
+		return nil, err
+	}
+	idb := make([]byte, 3)
+	swb := make([]byte, 8)
+	if _, err := rand.Read(idb); err != nil {
+		return nil, err
+	}
+	if _, err := rand.Read(swb); err != nil {
+		return nil, err
+	}
+	n := &NIC{Profile: p, NodeNS: nodeNS, ID: hex.EncodeToString(idb), PFPCI: p.PFPCI,
+		Uplink: p.Uplink, PFNetdev: p.Uplink, SwitchID: hex.EncodeToString(swb),
+		SysfsDir: filepath.Join(dir, "sysfs"), tools: t, nsh: -1}
+	if p.PFHasOwnNetdev {
+		n.PFNetdev = p.PFNetdev
+	}
+	n.nsh, err = netns.GetFromPath(nodeNS)
+	if err != nil {
+		return nil, fmt.Errorf("open node netns %s: %w", nodeNS, err)
+	}
+	n.h, err = netlink.NewHandleAt(n.nsh)
+	if err != nil {
+		n.nsh.Close()
+		return nil, fmt.Errorf("netlink handle in %s: %w", nodeNS, err)
+	}
+	if err := n.createLinks(numVFs); err != nil {
+		n.Close()
+		return nil, err
+	}
+	if err := n.mount(); err != nil {
+		n.Close()
+		return nil, err
+	}
+	return n, nil
 }
 
-// Close unmounts and deletes everything Start made. Idempotent.
-func (n *NIC) Close() error { return nil }
+func (n *NIC) createLinks(numVFs int) error {
+	p := n.Profile
+	wire := "vfo" + n.ID + "w"
+	if err := n.addPair(p.Uplink, roleUp, n.mac(3, 0), wire, roleWire, n.mac(4, 0), true); err != nil {
+		return err
+	}
+	if p.PFHasOwnNetdev {
+		if err := n.addPair(p.PFNetdev, rolePF, n.mac(5, 0), "vfo"+n.ID+"p", rolePFX, n.mac(6, 0), true); err != nil {
+			return err
+		}
+	}
+	for i := 0; i < numVFs; i++ {
+		v := VF{Index: i, PCI: p.VFPCI(i), Netdev: p.VFNetdev(i), Rep: p.RepNetdev(i),
+			VFMAC: n.mac(1, i).String(), RepMAC: n.mac(2, i).String()}
+		if err := n.addPair(v.Netdev, roleVF+strconv.Itoa(i), n.mac(1, i), v.Rep, roleRep+strconv.Itoa(i), n.mac(2, i), false); err != nil {
+			return err
+		}
+		n.VFs = append(n.VFs, v)
+	}
+	return nil
+}
 
-// WrapperScript returns a /bin/sh script that runs realBinary inside the bed.
-func (n *NIC) WrapperScript(realBinary string) string { return "" }
-
-// Command runs bin inside the bed.
-func (n *NIC) Command(bin string, args ...string) *exec.Cmd { return exec.Command(bin, args...) }
-
-// DestroyNetns deletes a pod netns and brings its emulated VFs back.
-func (n *NIC) DestroyNetns(nsPath string) (map[string]string, error) {
-	return nil, errors.New("not implemented")
+// addPair creates a veth pair in the node netns and tags both ends.
+func (n *NIC) addPair(name, role string, mac net.HardwareAddr, peer, peerRole string, peerMAC net.HardwareAddr, up bool) error {
+	v := &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: name, HardwareAddr: mac}, PeerName: peer, PeerHardwareAddr: peerMAC}
+	if err := n.h.LinkAdd(v); err != nil {
+		return fmt.Errorf("create veth %s/%s: %w", name, peer, err)
+	}
+	for _, e := range [][2]string{{name, role}, {peer, peerRole}} {
+		l, err := n.h.LinkByName(e[0])
+		if err != nil {
+			return fmt.Errorf("find %s: %w", e[0], err)
+		}
+		if err := n.h.LinkAddAltName(l, n.alt(e[1])); err != nil {
+			return fmt.Errorf("altname %s on %s: %w", n.alt(e[1]), e[0], err)
+		}
+		if up {
+			if err := n.h.LinkSetUp(l); err != nil {
+				return fmt.Errorf("set %s up: %w", e[0], err)
+			}
+		}
+	}
+	return nil
 }
 
 // VFByPCI returns the VF with the given PCI address.
@@ -57,4 +186,79 @@ func (n *NIC) VFByPCI(pci string) (VF, bool) {
 		}
 	}
 	return VF{}, false
+}
+
+// Close unmounts the sysfs and deletes every link Start made, wherever it
+// is now (node netns, or any netns under /run/netns). Idempotent.
+func (n *NIC) Close() error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.closed {
+		return nil
+	}
+	n.closed = true
+	var errs []error
+	if err := n.unmount(); err != nil {
+		errs = append(errs, err)
+	}
+	if n.h != nil {
+		n.deleteTagged(n.h)
+		n.h.Close()
+		n.h = nil
+	}
+	if n.nsh >= 0 {
+		n.nsh.Close()
+	}
+	// VF ends left in other netns whose peer was moved out of the node ns.
+	paths, _ := filepath.Glob("/run/netns/*")
+	for _, p := range paths {
+		ns, err := netns.GetFromPath(p)
+		if err != nil {
+			continue
+		}
+		if h, err := netlink.NewHandleAt(ns); err == nil {
+			n.deleteTagged(h)
+			h.Close()
+		}
+		ns.Close()
+	}
+	return errors.Join(errs...)
+}
+
+// deleteTagged deletes every link carrying this NIC's altname prefix.
+func (n *NIC) deleteTagged(h *netlink.Handle) {
+	links, err := h.LinkList()
+	if err != nil {
+		return
+	}
+	for _, l := range links {
+		if n.role(l) != "" {
+			_ = h.LinkDel(l) // the peer may already be gone with its partner
+		}
+	}
+}
+
+func lookTools() (tools, error) {
+	var t tools
+	for _, e := range []struct {
+		name string
+		dst  *string
+	}{{"nsenter", &t.nsenter}, {"unshare", &t.unshare}, {"mount", &t.mount}, {"sh", &t.sh}} {
+		p, err := lookPath(e.name)
+		if err != nil {
+			return t, err
+		}
+		*e.dst = p
+	}
+	return t, nil
+}
+
+func lookPath(name string) (string, error) {
+	for _, d := range append(filepath.SplitList(os.Getenv("PATH")), "/usr/bin", "/bin", "/usr/sbin", "/sbin") {
+		p := filepath.Join(d, name)
+		if st, err := os.Stat(p); err == nil && !st.IsDir() && st.Mode()&0o111 != 0 && filepath.IsAbs(p) {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("%s not found in PATH", name)
 }
