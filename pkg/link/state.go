@@ -1,0 +1,122 @@
+// Package link does vf-offload's netlink work: reading an interface with its
+// addresses and routes, moving a device between network namespaces through a
+// temporary one, configuring it, and announcing its addresses. Every function
+// acts in the calling thread's network namespace unless it takes an ns.NetNS;
+// callers run it inside ns.Do closures.
+package link
+
+import (
+	"errors"
+	"fmt"
+	"net"
+
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// State is what vf-offload records about a link to restore it later.
+type State struct {
+	Name  string `json:"name"`
+	Index int    `json:"index"`
+	MAC   string `json:"mac"`
+	MTU   int    `json:"mtu"`
+	Up    bool   `json:"up"`
+	Alias string `json:"alias,omitempty"`
+	Type  string `json:"type"`
+}
+
+// StateOf reads the State of a link.
+func StateOf(l netlink.Link) State {
+	a := l.Attrs()
+	return State{Name: a.Name, Index: a.Index, MAC: a.HardwareAddr.String(), MTU: a.MTU,
+		Up: a.Flags&net.FlagUp != 0, Alias: a.Alias, Type: l.Type()}
+}
+
+// Get returns the link named name and its State.
+func Get(name string) (netlink.Link, State, error) {
+	l, err := netlink.LinkByName(name)
+	if err != nil {
+		return nil, State{}, fmt.Errorf("find link %s: %w", name, err)
+	}
+	return l, StateOf(l), nil
+}
+
+// IsNotFound reports whether err says a link does not exist.
+func IsNotFound(err error) bool {
+	var nf netlink.LinkNotFoundError
+	return errors.As(err, &nf) || errors.Is(err, unix.ENODEV) || errors.Is(err, unix.ENOENT)
+}
+
+// Exists reports whether a link named name exists here.
+func Exists(name string) bool {
+	_, err := netlink.LinkByName(name)
+	return err == nil
+}
+
+// Rename sets link name from to to; it is a no-op when they are equal.
+func Rename(from, to string) error {
+	if from == to {
+		return nil
+	}
+	l, err := netlink.LinkByName(from)
+	if err != nil {
+		return fmt.Errorf("rename %s to %s: %w", from, to, err)
+	}
+	if err := netlink.LinkSetName(l, to); err != nil {
+		return fmt.Errorf("rename %s to %s: %w", from, to, err)
+	}
+	return nil
+}
+
+// SetUp brings link name up or down.
+func SetUp(name string, up bool) error {
+	l, err := netlink.LinkByName(name)
+	if err != nil {
+		return fmt.Errorf("set %s up=%v: %w", name, up, err)
+	}
+	if up {
+		err = netlink.LinkSetUp(l)
+	} else {
+		err = netlink.LinkSetDown(l)
+	}
+	if err != nil {
+		return fmt.Errorf("set %s up=%v: %w", name, up, err)
+	}
+	return nil
+}
+
+// Restore gives link name the MAC, MTU, alias and up/down flag of s.
+func Restore(name string, s State) error {
+	l, err := netlink.LinkByName(name)
+	if err != nil {
+		return fmt.Errorf("restore %s: %w", name, err)
+	}
+	if err := setMACMTU(l, s.MAC, s.MTU); err != nil {
+		return err
+	}
+	if l.Attrs().Alias != s.Alias {
+		if err := netlink.LinkSetAlias(l, s.Alias); err != nil {
+			return fmt.Errorf("restore alias of %s: %w", name, err)
+		}
+	}
+	return SetUp(name, s.Up)
+}
+
+func setMACMTU(l netlink.Link, mac string, mtu int) error {
+	name := l.Attrs().Name
+	if mac != "" && l.Attrs().HardwareAddr.String() != mac {
+		hw, err := net.ParseMAC(mac)
+		if err != nil {
+			return fmt.Errorf("MAC %q for %s: %w", mac, name, err)
+		}
+		if err := netlink.LinkSetHardwareAddr(l, hw); err != nil {
+			return fmt.Errorf("set MAC %s on %s: %w", mac, name, err)
+		}
+	}
+	if mtu > 0 && l.Attrs().MTU != mtu {
+		if err := netlink.LinkSetMTU(l, mtu); err != nil {
+			return fmt.Errorf("set MTU %d on %s: %w", mtu, name, err)
+		}
+	}
+	return nil
+}
