@@ -11,8 +11,8 @@ import (
 // Iface is a pod interface with what must carry over to its replacement.
 type Iface struct {
 	State
-	Addrs  []*net.IPNet     // global addresses, with prefix
-	Routes []netlink.Route  // routes through it that the kernel did not make
+	Addrs  []*net.IPNet    // global addresses, with prefix
+	Routes []netlink.Route // routes through it that the kernel did not make
 }
 
 // ReadIface reads link name with its global addresses and the routes of the
