@@ -1,0 +1,100 @@
+package config
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"unicode"
+)
+
+// Env is the CNI environment a command runs with.
+type Env struct {
+	ContainerID, Netns, IfName string
+}
+
+// Validate checks e; see ValidateEnv.
+func (e Env) Validate(netnsRequired bool) error {
+	return ValidateEnv(e.ContainerID, e.Netns, e.IfName, netnsRequired)
+}
+
+// ValidateEnv checks CNI_CONTAINERID, CNI_NETNS and CNI_IFNAME. netns may be
+// empty only when netnsRequired is false (DEL); if set it must be absolute.
+func ValidateEnv(containerID, netns, ifname string, netnsRequired bool) error {
+	if err := ValidateContainerID(containerID); err != nil {
+		return err
+	}
+	if err := ValidateIfName(ifname); err != nil {
+		return fmt.Errorf("CNI_IFNAME: %w", err)
+	}
+	if netns == "" {
+		if netnsRequired {
+			return fmt.Errorf("CNI_NETNS is empty")
+		}
+		return nil
+	}
+	if !filepath.IsAbs(netns) || strings.ContainsFunc(netns, isSpaceOrCtl) {
+		return fmt.Errorf("CNI_NETNS %s is not an absolute path", quoteTrunc(netns))
+	}
+	return nil
+}
+
+// ValidateContainerID requires 1..256 bytes of [A-Za-z0-9_.-] without "..".
+func ValidateContainerID(id string) error {
+	if id == "" || len(id) > 256 || strings.Contains(id, "..") {
+		return fmt.Errorf("bad container ID %s: want 1-256 bytes of [A-Za-z0-9_.-] without \"..\"", quoteTrunc(id))
+	}
+	for _, r := range id {
+		if !(r < unicode.MaxASCII && (isAlnum(byte(r)) || r == '_' || r == '.' || r == '-')) {
+			return fmt.Errorf("bad container ID %s: character %q not in [A-Za-z0-9_.-]", quoteTrunc(id), r)
+		}
+	}
+	return nil
+}
+
+// ValidateIfName checks a Linux interface (or OVS bridge) name the way the
+// kernel's dev_valid_name does: 1..15 bytes, no '/', ':' or whitespace, not
+// "." or "..". Control bytes are refused too.
+func ValidateIfName(name string) error {
+	switch {
+	case name == "" || len(name) > 15:
+		return fmt.Errorf("bad interface name %s: want 1-15 bytes", quoteTrunc(name))
+	case name == "." || name == "..":
+		return fmt.Errorf("bad interface name %q", name)
+	case strings.ContainsAny(name, "/:") || strings.ContainsFunc(name, isSpaceOrCtl):
+		return fmt.Errorf("bad interface name %s: contains '/', ':', whitespace or a control character", quoteTrunc(name))
+	}
+	return nil
+}
+
+// HostPortName returns Kube-OVN's host-side name (generateNicName in
+// pkg/daemon/ovs_linux.go): eth0 -> cid[0:12]+"_h"; KubeVirt's 14-byte
+// "pod..." names are shortened to ifname[3:10] first; otherwise
+// cid[0:12-len(ifname)]+"_"+ifname+"_h". Where Kube-OVN would panic (short
+// IDs, ifname over 12 bytes) it truncates instead; the result is <= 15 bytes.
+func HostPortName(containerID, ifname string) string {
+	if ifname == "eth0" {
+		return prefix(containerID, 12) + "_h"
+	}
+	if strings.HasPrefix(ifname, "pod") && len(ifname) == 14 {
+		ifname = ifname[3 : len(ifname)-4]
+	}
+	if len(ifname) > 12 {
+		ifname = ifname[:12]
+	}
+	return prefix(containerID, 12-len(ifname)) + "_" + ifname + "_h"
+}
+
+func prefix(s string, n int) string {
+	if len(s) < n {
+		return s
+	}
+	return s[:n]
+}
+
+func isAlnum(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+}
+
+func isSpaceOrCtl(r rune) bool {
+	return unicode.IsSpace(r) || unicode.IsControl(r)
+}
