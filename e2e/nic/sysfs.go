@@ -190,7 +190,7 @@ func (n *NIC) unmount() error {
 	var err error
 	select {
 	case err = <-done:
-	case <-time.After(3 * time.Second):
+	case <-time.After(time.Second):
 		n.abortFuse()
 		select {
 		case err = <-done:
