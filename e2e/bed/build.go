@@ -1,0 +1,128 @@
+package bed
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+)
+
+// Binaries are the real binaries under <repo>/bin/e2e/real, by CNI type.
+type Binaries struct {
+	Repo string            // module root
+	Dir  string            // <repo>/bin/e2e/real
+	Path map[string]string // "vf-offload", "kube-ovn", "portmap", "cnitool", "sriovprobe"
+}
+
+// Plugins are the binaries that get a wrapper in every bed's CNI_PATH.
+var Plugins = []string{"vf-offload", "kube-ovn", "portmap", "sriovprobe"}
+
+var (
+	buildOnce sync.Once
+	buildBins Binaries
+	buildErr  error
+)
+
+// Build builds the binaries with `go build` once per process.
+func Build() (Binaries, error) {
+	buildOnce.Do(func() { buildBins, buildErr = build() })
+	return buildBins, buildErr
+}
+
+func build() (Binaries, error) {
+	repo, err := repoRoot()
+	if err != nil {
+		return Binaries{}, err
+	}
+	bins := Binaries{Repo: repo, Dir: filepath.Join(repo, "bin", "e2e", "real"), Path: map[string]string{}}
+	if err := os.MkdirAll(bins.Dir, 0o755); err != nil {
+		return bins, fmt.Errorf("binary dir: %w", err)
+	}
+	pkgs := map[string]string{
+		"vf-offload": "./plugin",
+		"kube-ovn":   "./e2e/kubeovn",
+		"portmap":    "github.com/containernetworking/plugins/plugins/meta/portmap",
+		"cnitool":    "github.com/containernetworking/cni/cnitool",
+	}
+	if m, _ := filepath.Glob(filepath.Join(repo, "e2e", "sriovprobe", "*.go")); len(m) > 0 {
+		pkgs["sriovprobe"] = "./e2e/sriovprobe"
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, len(pkgs))
+	for name, pkg := range pkgs {
+		out := filepath.Join(bins.Dir, name)
+		bins.Path[name] = out
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tmp := fmt.Sprintf("%s.tmp%d", out, os.Getpid())
+			cmd := exec.Command("go", "build", "-o", tmp, pkg)
+			cmd.Dir = repo
+			if b, err := cmd.CombinedOutput(); err != nil {
+				errs <- fmt.Errorf("go build %s: %w: %s", pkg, err, b)
+				return
+			}
+			if err := os.Rename(tmp, out); err != nil {
+				errs <- fmt.Errorf("install %s: %w", name, err)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		return bins, err
+	}
+	return bins, nil
+}
+
+// repoRoot finds the module root from the working directory, else from this file.
+func repoRoot() (string, error) {
+	starts := []string{}
+	if wd, err := os.Getwd(); err == nil {
+		starts = append(starts, wd)
+	}
+	if _, file, _, ok := runtime.Caller(0); ok {
+		starts = append(starts, filepath.Dir(file))
+	}
+	for _, d := range starts {
+		for ; ; d = filepath.Dir(d) {
+			if b, err := os.ReadFile(filepath.Join(d, "go.mod")); err == nil &&
+				strings.Contains(string(b), "module github.com/vf-offload/vf-offload\n") {
+				return d, nil
+			}
+			if d == filepath.Dir(d) {
+				break
+			}
+		}
+	}
+	return "", fmt.Errorf("module root of github.com/vf-offload/vf-offload not found")
+}
+
+// writeWrappers writes one script per plugin into CNIPath. Each records its
+// stdin under CallsDir, then runs the real binary in the node netns (through
+// the emulated NIC's wrapper, which adds the fake sysfs, when there is one).
+func (b *Bed) writeWrappers() error {
+	for _, name := range Plugins {
+		real, ok := b.Bins.Path[name]
+		if !ok {
+			continue
+		}
+		run := fmt.Sprintf("exec nsenter --net=%s -- %s \"$@\" <\"$f\"", b.NodeNS, real)
+		if b.NIC != nil {
+			inner := filepath.Join(b.Dir, "wrap", name)
+			if err := os.WriteFile(inner, []byte(b.NIC.WrapperScript(real)), 0o755); err != nil {
+				return fmt.Errorf("wrapper %s: %w", inner, err)
+			}
+			run = fmt.Sprintf("exec %s \"$@\" <\"$f\"", inner)
+		}
+		script := fmt.Sprintf("#!/bin/sh\n# %s in bed %s\nf=%s/$(date +%%s%%N)-%s-${CNI_COMMAND:-none}.json\ncat >\"$f\"\n%s\n",
+			name, b.ID, b.CallsDir, name, run)
+		if err := os.WriteFile(filepath.Join(b.CNIPath, name), []byte(script), 0o755); err != nil {
+			return fmt.Errorf("wrapper %s: %w", name, err)
+		}
+	}
+	return nil
+}
