@@ -1,0 +1,282 @@
+// Package e2e holds the end-to-end tests that run on the test bed
+// (package e2e/bed): a real kernel, a real Open vSwitch, real CNI chains.
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	current "github.com/containernetworking/cni/pkg/types/100"
+	"github.com/vf-offload/vf-offload/e2e/bed"
+)
+
+func snapshot(t *testing.T, b *bed.Bed) bed.Snapshot {
+	t.Helper()
+	s, err := b.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// ovsIface returns the Interface row of name.
+func ovsIface(t *testing.T, s bed.Snapshot, name string) bed.OVSInterface {
+	t.Helper()
+	for _, it := range s.Interfaces {
+		if it.Name == name {
+			return it
+		}
+	}
+	t.Fatalf("no OVS interface %s in\n%s", name, s)
+	return bed.OVSInterface{}
+}
+
+func checkPort(t *testing.T, b *bed.Bed, s bed.Snapshot, p *bed.Pod, port string) {
+	t.Helper()
+	found := false
+	for _, name := range s.Bridges["br-int"] {
+		found = found || name == port
+	}
+	if !found {
+		t.Errorf("port %s not on br-int: %v", port, s.Bridges["br-int"])
+	}
+	it := ovsIface(t, s, port)
+	want := map[string]string{"iface-id": p.Name + "." + p.Namespace, "vendor": "kube-ovn", "pod_name": p.Name,
+		"pod_namespace": p.Namespace, "pod_netns": p.Netns, "ip": p.IP.IP.String()}
+	for k, v := range want {
+		if it.ExternalIDs[k] != v {
+			t.Errorf("port %s external_ids:%s = %q, want %q", port, k, it.ExternalIDs[k], v)
+		}
+	}
+	if !it.OFPortOK || it.Error != "" {
+		t.Errorf("port %s: ofport>0=%t error=%q", port, it.OFPortOK, it.Error)
+	}
+}
+
+
+// TestStandInTwoPodsPing: two pods wired by the Kube-OVN stand-in through
+// [kube-ovn, portmap] ping each other across br-int; DEL restores the node.
+func TestStandInTwoPodsPing(t *testing.T) {
+	b := bed.New(t, bed.Options{})
+	ctx := context.Background()
+	a, c := b.NewPod("pod-a", "default"), b.NewPod("pod-b", "default")
+	chain := b.ChainKubeOVN(false)
+	before := snapshot(t, b)
+	for _, p := range []*bed.Pod{a, c} {
+		res, err := b.Add(ctx, chain, p, "eth0", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := current.NewResultFromResult(res)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(r.Interfaces) != 1 || r.Interfaces[0].Name != "eth0" || r.Interfaces[0].Mac != p.MAC.String() ||
+			r.Interfaces[0].Sandbox != p.Netns || len(r.IPs) != 1 || r.IPs[0].Address.String() != p.IP.String() {
+			t.Errorf("pod %s: unexpected result %s", p.Name, res)
+		}
+		if err := b.Check(ctx, chain, p, "eth0", nil); err != nil {
+			t.Error(err)
+		}
+	}
+	during := snapshot(t, b)
+	if bed.Diff(before, during) == "" {
+		t.Fatalf("snapshot saw no change after ADD:\n%s", during)
+	}
+	t.Logf("ADD changed:\n%s", bed.Diff(before, during))
+	for _, p := range []*bed.Pod{a, c} {
+		checkPort(t, b, during, p, bed.HostPort(p.ContainerID, "eth0"))
+	}
+	if rtts, err := a.Ping(c.IP.IP, 3, time.Second); err != nil {
+		t.Error(err)
+	} else {
+		t.Logf("pod-a -> pod-b: %d replies, first %v", len(rtts), rtts[0])
+	}
+	if _, err := c.Ping(a.IP.IP, 1, time.Second); err != nil {
+		t.Error(err)
+	}
+	if err := b.Status(ctx, chain); err != nil {
+		t.Error(err)
+	}
+	for _, p := range []*bed.Pod{a, c} {
+		if err := b.Del(ctx, chain, p, "eth0", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d := bed.Diff(before, snapshot(t, b)); d != "" {
+		t.Errorf("DEL did not restore the node:\n%s", d)
+	}
+	// DEL is idempotent: a second one succeeds and changes nothing.
+	if err := b.Del(ctx, chain, a, "eth0", nil); err != nil {
+		t.Error(err)
+	}
+	if err := b.GC(ctx, chain); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestStandInThroughCNITool runs the same ADD/DEL with the real cnitool binary.
+func TestStandInThroughCNITool(t *testing.T) {
+	b := bed.New(t, bed.Options{})
+	p := b.NewPod("tool", "demo")
+	chain := b.ChainKubeOVN(false)
+	before := snapshot(t, b)
+	out, err := b.CNITool("add", chain, p, "eth0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res current.Result
+	if err := json.Unmarshal([]byte(out), &res); err != nil || len(res.IPs) != 1 || res.IPs[0].Address.String() != p.IP.String() {
+		t.Errorf("cnitool add printed %q (%v)", out, err)
+	}
+	port := bed.HostPort(bed.CNIToolContainerID(p.Netns), "eth0")
+	checkPort(t, b, snapshot(t, b), p, port)
+	if ip, err := p.Exec("ip", "-4", "-o", "addr", "show", "dev", "eth0"); err != nil || !strings.Contains(ip, p.IP.String()) {
+		t.Errorf("pod eth0: %q %v", ip, err)
+	}
+	if _, err := b.CNITool("check", chain, p, "eth0", nil); err != nil {
+		t.Error(err)
+	}
+	if _, err := b.CNITool("del", chain, p, "eth0", nil); err != nil {
+		t.Fatal(err)
+	}
+	if d := bed.Diff(before, snapshot(t, b)); d != "" {
+		t.Errorf("cnitool del did not restore the node:\n%s", d)
+	}
+}
+
+// TestMultusDeviceID: the Multus-like helper puts deviceID/pciBusID into
+// every entry, and libcni passes runtimeConfig.deviceID only to plugins
+// declaring the capability (what each plugin received is recorded).
+func TestMultusDeviceID(t *testing.T) {
+	b := bed.New(t, bed.Options{})
+	p := b.NewPod("multus", "default")
+	const pci = "0000:03:08.1"
+	chain := b.ChainKubeOVN(false)
+	chain.Plugins[1]["capabilities"] = map[string]any{"portMappings": true, "deviceID": true, "CNIDeviceInfoFile": true}
+	mchain, caps, err := b.Multus(chain, pci)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Add(context.Background(), mchain, p, "eth0", caps); err != nil {
+		t.Fatal(err)
+	}
+	for _, plugin := range []string{"kube-ovn", "portmap"} {
+		calls, err := b.Calls(plugin)
+		if err != nil || len(calls) != 1 || calls[0].Command != "ADD" {
+			t.Fatalf("%s calls: %+v %v", plugin, calls, err)
+		}
+		in := calls[0].Stdin
+		if in["deviceID"] != pci || in["pciBusID"] != pci {
+			t.Errorf("%s got deviceID=%v pciBusID=%v", plugin, in["deviceID"], in["pciBusID"])
+		}
+		rc, _ := in["runtimeConfig"].(map[string]any)
+		if plugin == "portmap" && (rc["deviceID"] != pci || rc["CNIDeviceInfoFile"] != caps["CNIDeviceInfoFile"]) {
+			t.Errorf("portmap (declares deviceID) got runtimeConfig %v", rc)
+		}
+		if plugin == "kube-ovn" && rc["deviceID"] != nil {
+			t.Errorf("kube-ovn (declares nothing) got runtimeConfig %v", rc)
+		}
+	}
+	if err := b.Del(context.Background(), mchain, p, "eth0", caps); err != nil {
+		t.Error(err)
+	}
+}
+
+// mounts returns the lines of /proc/self/mountinfo that mention s.
+func mounts(t *testing.T, s string) []string {
+	data, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, l := range strings.Split(string(data), "\n") {
+		if strings.Contains(l, s) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// processesMentioning lists pids whose command line mentions s.
+func processesMentioning(s string) []string {
+	var out []string
+	cmdlines, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, f := range cmdlines {
+		if data, err := os.ReadFile(f); err == nil && strings.Contains(string(data), s) {
+			out = append(out, fmt.Sprintf("%s: %q", f, strings.ReplaceAll(string(data), "\x00", " ")))
+		}
+	}
+	return out
+}
+
+func netnsEntries(t *testing.T) map[string]bool {
+	ents, err := os.ReadDir("/run/netns")
+	m := map[string]bool{}
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		m[e.Name()] = true
+	}
+	return m
+}
+
+// TestNothingLeftBehind: after Close of a bed with a wired pod, no netns,
+// process, mount or directory of the bed remains.
+func TestNothingLeftBehind(t *testing.T) {
+	if why := bed.Missing(); why != "" {
+		bed.New(t, bed.Options{}) // skips or fails with the reason
+	}
+	nsBefore := netnsEntries(t)
+	start := time.Now()
+	b, err := bed.Start(bed.Options{Logf: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("bed start: %v", time.Since(start))
+	p, err := b.AddPod("leftover", "default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Add(context.Background(), b.ChainKubeOVN(false), p, "eth0", nil); err != nil {
+		t.Fatal(err)
+	}
+	pids := b.OVS.PIDs()
+	if len(pids) != 2 || len(processesMentioning(b.Dir)) == 0 {
+		t.Fatalf("OVS pids %v, processes %v", pids, processesMentioning(b.Dir))
+	}
+	start = time.Now()
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("bed stop (one pod wired, not deleted): %v", time.Since(start))
+	for name := range netnsEntries(t) {
+		if !nsBefore[name] {
+			t.Errorf("netns %s left behind", name)
+		}
+	}
+	for _, pid := range pids {
+		if data, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); err == nil && len(data) > 0 {
+			t.Errorf("OVS process %d still running: %q", pid, data)
+		}
+	}
+	if ps := processesMentioning(b.Dir); len(ps) > 0 {
+		t.Errorf("processes left behind: %v", ps)
+	}
+	if m := mounts(t, b.Dir); len(m) > 0 {
+		t.Errorf("mounts left behind: %v", m)
+	}
+	if _, err := os.Stat(b.Dir); !os.IsNotExist(err) {
+		t.Errorf("bed dir %s left behind (%v)", b.Dir, err)
+	}
+	if err := b.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+}
