@@ -14,6 +14,7 @@ import (
 
 	current "github.com/containernetworking/cni/pkg/types/100"
 	"github.com/vf-offload/vf-offload/e2e/bed"
+	"github.com/vf-offload/vf-offload/e2e/nic"
 )
 
 func snapshot(t *testing.T, b *bed.Bed) bed.Snapshot {
@@ -58,7 +59,6 @@ func checkPort(t *testing.T, b *bed.Bed, s bed.Snapshot, p *bed.Pod, port string
 		t.Errorf("port %s: ofport>0=%t error=%q", port, it.OFPortOK, it.Error)
 	}
 }
-
 
 // TestStandInTwoPodsPing: two pods wired by the Kube-OVN stand-in through
 // [kube-ovn, portmap] ping each other across br-int; DEL restores the node.
@@ -231,12 +231,20 @@ func netnsEntries(t *testing.T) map[string]bool {
 // TestNothingLeftBehind: after Close of a bed with a wired pod, no netns,
 // process, mount or directory of the bed remains.
 func TestNothingLeftBehind(t *testing.T) {
-	if why := bed.Missing(); why != "" {
-		bed.New(t, bed.Options{}) // skips or fails with the reason
+	agilio := nic.Agilio()
+	for name, opts := range map[string]bed.Options{"veth": {}, "agilio-offload": {NIC: &agilio, NumVFs: 2}} {
+		t.Run(name, func(t *testing.T) { nothingLeftBehind(t, opts) })
 	}
+}
+
+func nothingLeftBehind(t *testing.T, opts bed.Options) {
+	if why := bed.Missing(); why != "" {
+		bed.New(t, opts) // skips or fails with the reason
+	}
+	opts.Logf = t.Logf
 	nsBefore := netnsEntries(t)
 	start := time.Now()
-	b, err := bed.Start(bed.Options{Logf: t.Logf})
+	b, err := bed.Start(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -245,7 +253,13 @@ func TestNothingLeftBehind(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.Add(context.Background(), b.ChainKubeOVN(false), p, "eth0", nil); err != nil {
+	chain, caps := b.ChainKubeOVN(false), map[string]any(nil)
+	if b.NIC != nil {
+		if chain, caps, err = b.Multus(b.ChainKubeOVN(true), b.NIC.VFs[1].PCI); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := b.Add(context.Background(), chain, p, "eth0", caps); err != nil {
 		t.Fatal(err)
 	}
 	pids := b.OVS.PIDs()
@@ -278,5 +292,68 @@ func TestNothingLeftBehind(t *testing.T) {
 	}
 	if err := b.Close(); err != nil {
 		t.Errorf("second Close: %v", err)
+	}
+}
+
+// TestStandInOffload: with a deviceID and "offload": true, the stand-in does
+// Kube-OVN's own VF wiring on the emulated NIC: the VF is eth0 in the pod
+// (its host name in ifalias), the representor is <cid12>_h on br-int; two
+// such pods ping each other. DEL leaves the VF in the pod, as Kube-OVN does;
+// destroying the netns brings it back (emulated kernel behaviour).
+func TestStandInOffload(t *testing.T) {
+	for _, prof := range []nic.Profile{nic.Agilio(), nic.ConnectX5()} {
+		t.Run(prof.Name, func(t *testing.T) {
+			b := bed.New(t, bed.Options{NIC: &prof, NumVFs: 2})
+			ctx := context.Background()
+			chain := b.ChainKubeOVN(true)
+			pods := []*bed.Pod{b.NewPod("vf-a", "default"), b.NewPod("vf-b", "default")}
+			caps := make([]map[string]any, 2)
+			chains := make([]bed.Conflist, 2)
+			for i, p := range pods {
+				var err error
+				if chains[i], caps[i], err = b.Multus(chain, b.NIC.VFs[i].PCI); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := b.Add(ctx, chains[i], p, "eth0", caps[i]); err != nil {
+					t.Fatal(err)
+				}
+			}
+			s := snapshot(t, b)
+			for i, p := range pods {
+				vf, port := b.NIC.VFs[i], bed.HostPort(p.ContainerID, "eth0")
+				checkPort(t, b, s, p, port)
+				if l := s.Pods[p.Name]; len(l) != 2 || l[0].Name != "eth0" || l[0].MAC != p.MAC.String() || l[0].Alias != vf.Netdev {
+					t.Errorf("pod %s links %+v, want eth0 with MAC %s alias %s", p.Name, l, p.MAC, vf.Netdev)
+				}
+				for _, l := range s.Node {
+					if l.Name == vf.Netdev || l.Name == vf.Rep {
+						t.Errorf("%s still in the node", l.Name)
+					}
+					if l.Name == port && (l.MAC != vf.RepMAC || !l.Up || l.MTU != 1400) {
+						t.Errorf("port %s is not representor %s up with MTU 1400: %+v", port, vf.Rep, l)
+					}
+				}
+			}
+			if _, err := pods[0].Ping(pods[1].IP.IP, 3, time.Second); err != nil {
+				t.Error(err)
+			}
+			for i, p := range pods {
+				if err := b.Del(ctx, chains[i], p, "eth0", caps[i]); err != nil {
+					t.Fatal(err)
+				}
+			}
+			s = snapshot(t, b)
+			if len(s.Bridges["br-int"]) != 0 {
+				t.Errorf("ports left on br-int after DEL: %v", s.Bridges["br-int"])
+			}
+			if l := s.Pods["vf-a"]; len(l) != 2 || l[0].Name != "eth0" {
+				t.Errorf("Kube-OVN's DEL should leave the VF in the pod, pod links: %+v", l)
+			}
+			back, err := pods[0].Destroy()
+			if err != nil || back[b.NIC.VFs[0].PCI] == "" {
+				t.Errorf("destroy pod netns: VFs back %v, %v", back, err)
+			}
+			t.Logf("VFs back after netns destroy: %v", back)
+		})
 	}
 }
