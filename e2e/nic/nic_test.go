@@ -131,6 +131,27 @@ func linkNames(t *testing.T, ns string) []string {
 	return names
 }
 
+type ipLink struct {
+	MTU     int      `json:"mtu"`
+	Address string   `json:"address"`
+	Alias   string   `json:"ifalias"`
+	Flags   []string `json:"flags"`
+}
+
+// checkLink checks a link's MTU, MAC, ifalias and admin state.
+func checkLink(t *testing.T, ns, dev string, mtu int, mac, alias string, up bool) {
+	t.Helper()
+	var ls []ipLink
+	if err := json.Unmarshal([]byte(run(t, "ip", "-n", ns, "-j", "link", "show", "dev", dev)), &ls); err != nil || len(ls) != 1 {
+		t.Fatalf("ip -j link show %s: %v", dev, err)
+	}
+	l := ls[0]
+	if l.MTU != mtu || l.Address != mac || l.Alias != alias || slices.Contains(l.Flags, "UP") != up {
+		t.Errorf("%s: mtu %d mac %s alias %q flags %v; want mtu %d mac %s alias %q up %v",
+			dev, l.MTU, l.Address, l.Alias, l.Flags, mtu, mac, alias, up)
+	}
+}
+
 func ifindex(t *testing.T, ns, dev string) string {
 	t.Helper()
 	f := strings.Fields(run(t, "ip", "-n", ns, "-o", "link", "show", dev))
@@ -152,11 +173,21 @@ func mountsUnder(t *testing.T, dir string) []string {
 	return out
 }
 
+// ourNetns lists the named netns this test process created that still exist.
+func ourNetns(t *testing.T) []string {
+	t.Helper()
+	m, _ := filepath.Glob(fmt.Sprintf("/run/netns/vfot%d-*", os.Getpid()))
+	return m
+}
+
 func TestProfiles(t *testing.T) {
 	requireRoot(t)
 	bin := buildProbe(t)
 	for _, p := range []Profile{Agilio(), ConnectX5()} {
 		t.Run(p.Name, func(t *testing.T) { testProfile(t, p, bin) })
+		if left := ourNetns(t); len(left) != 0 {
+			t.Errorf("%s: netns left behind: %v", p.Name, left)
+		}
 	}
 }
 
@@ -210,6 +241,8 @@ func testProfile(t *testing.T, p Profile, bin string) {
 	run(t, "ip", "-n", pod, "link", "set", "eth0", "netns", node)
 	checkProbe(t, n, runProbe(t, n, bin, vf.PCI), vf, []string{"eth0"}, "rep1new")
 	run(t, "ip", "-n", node, "link", "set", "eth0", "netns", pod)
+	run(t, "ip", "-n", pod, "link", "set", "eth0", "mtu", "1400", "address", "02:00:00:aa:bb:cc", "alias", vf.Netdev)
+	run(t, "ip", "-n", node, "link", "set", "rep1new", "mtu", "1400", "up")
 
 	// Deleting the pod netns brings the VF back as eth0, its representor
 	// keeps its new name.
@@ -224,6 +257,8 @@ func testProfile(t *testing.T, p Profile, bin string) {
 		t.Errorf("pod netns %s still exists: %v", podPath, err)
 	}
 	checkProbe(t, n, runProbe(t, n, bin, vf.PCI), vf, []string{"eth0"}, "rep1new")
+	checkLink(t, node, "eth0", 1400, "02:00:00:aa:bb:cc", vf.Netdev, false)
+	checkLink(t, node, "rep1new", 1400, vf.RepMAC, "", true)
 
 	// eth0 is now taken in the node netns: VF 2 comes back as dev<ifindex>.
 	vf2 := n.VFs[2]
@@ -243,6 +278,9 @@ func testProfile(t *testing.T, p Profile, bin string) {
 		t.Errorf("VF came back as %s but its ifindex is %s", name, idx)
 	}
 	checkProbe(t, n, runProbe(t, n, bin, vf2.PCI), vf2, []string{name}, vf2.Rep)
+	if _, err := os.Stat(pod2Path); !os.IsNotExist(err) {
+		t.Errorf("pod netns %s still exists: %v", pod2Path, err)
+	}
 
 	// Close leaves nothing behind, and is idempotent.
 	if err := n.Close(); err != nil {
