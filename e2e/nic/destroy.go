@@ -120,7 +120,7 @@ func (n *NIC) repInfo(g *gone) error {
 }
 
 // waitGone waits until the kernel has destroyed the pairs (netns cleanup
-// runs asynchronously).
+// runs asynchronously). Called with n.mu held; releases it while sleeping.
 func (n *NIC) waitGone(vfs []gone) error {
 	deadline := time.Now().Add(10 * time.Second)
 	for _, g := range vfs {
@@ -135,7 +135,13 @@ func (n *NIC) waitGone(vfs []gone) error {
 			if time.Now().After(deadline) {
 				return fmt.Errorf("representor %s still present after its pod netns was deleted (netns still in use?)", g.repName)
 			}
+			// let the FUSE server answer meanwhile
+			n.mu.Unlock()
 			time.Sleep(20 * time.Millisecond)
+			n.mu.Lock()
+			if n.h == nil {
+				return errors.New("nic closed")
+			}
 		}
 	}
 	return nil
