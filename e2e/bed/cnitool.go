@@ -34,7 +34,8 @@ func (b *Bed) CNITool(verb string, c Conflist, p *Pod, ifname string, caps map[s
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		return string(out), fmt.Errorf("cnitool %s %s %s: %w: %s%s", verb, c.Name, p.Netns, err, stderr.String(), out)
+		msg, _, _ := strings.Cut(stderr.String(), "Usage:") // drop cobra's usage text
+		return string(out), fmt.Errorf("cnitool %s %s %s: %w: %s%s", verb, c.Name, p.Netns, err, strings.TrimSpace(msg), out)
 	}
 	return string(out), nil
 }

@@ -126,12 +126,21 @@ func run(chainName string, kubeOffload bool) (err error) {
 		return err
 	}
 	fmt.Println(indent(out))
+	var missing []string
 	for _, vf := range b.NIC.VFs[:len(pods)] {
 		for _, name := range []string{vf.Netdev, vf.Rep} {
-			if !strings.Contains(out, name) {
-				fmt.Printf("    NOTE: %s is not back in the node (expected with -chain=kubeovn: Kube-OVN's DEL leaves the VF in the pod)\n", name)
+			if _, err := b.Node("ip", "link", "show", "dev", name); err != nil {
+				missing = append(missing, name)
 			}
 		}
+	}
+	switch {
+	case len(missing) == 0:
+		fmt.Println("    all VFs and representors are back under their own names")
+	case chainName == "kubeovn":
+		fmt.Printf("    not back: %v — Kube-OVN's own DEL leaves the VF in the pod and the representor renamed (what vf-offload fixes)\n", missing)
+	default:
+		return fmt.Errorf("after DEL, not back in the node under their own names: %v", missing)
 	}
 	if out, err := b.OVS.Vsctl("list-ports", "br-int"); err == nil {
 		fmt.Printf("    ports left on br-int: %q\n", strings.TrimSpace(out))
