@@ -3,4 +3,18 @@
 // offloaded to a switchdev SmartNIC.
 package main
 
-func main() {}
+import (
+	"os"
+
+	"github.com/containernetworking/cni/pkg/skel"
+	"github.com/containernetworking/cni/pkg/version"
+
+	"github.com/vf-offload/vf-offload/pkg/config"
+	"github.com/vf-offload/vf-offload/pkg/offload"
+)
+
+func main() {
+	p := &offload.Plugin{Stderr: os.Stderr}
+	skel.PluginMainFuncs(skel.CNIFuncs{Add: p.Add, Del: p.Del, Check: p.Check},
+		version.PluginSupports(config.SupportedVersions()...), "vf-offload: SR-IOV VF offload for Kube-OVN")
+}

@@ -55,9 +55,7 @@ func Lookup(pci string) (*Device, error) {
 	if d.Index, err = sriovnet.GetVfIndexByPciAddress(pci); err != nil {
 		return nil, fmt.Errorf("VF %s: index on PF %s: %w", pci, pf, err)
 	}
-	if netdevs, err := sriovnet.GetNetDevicesFromPci(pci); err == nil && len(netdevs) > 0 {
-		d.Netdev = netdevs[0]
-	}
+	d.Netdev = Netdev(pci)
 	if d.Uplink, err = sriovnet.GetUplinkRepresentor(pci); err != nil {
 		return nil, fmt.Errorf("VF %s on PF %s: uplink: %w: %w", pci, pf, ErrNoRepresentor, err)
 	}
@@ -66,6 +64,15 @@ func Lookup(pci string) (*Device, error) {
 	}
 	d.PF = pfNetdev(pf, d.Uplink)
 	return d, nil
+}
+
+// Netdev returns the VF's netdev in the current netns, "" when it has none here.
+func Netdev(pci string) string {
+	netdevs, err := sriovnet.GetNetDevicesFromPci(pci)
+	if err != nil || len(netdevs) == 0 {
+		return ""
+	}
+	return netdevs[0]
 }
 
 // pfNetdev picks the PF's own netdev: on nfp (flower) the one without a

@@ -1,0 +1,167 @@
+package offload
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/containernetworking/cni/pkg/skel"
+	"github.com/containernetworking/cni/pkg/types"
+	current "github.com/containernetworking/cni/pkg/types/100"
+	"github.com/containernetworking/plugins/pkg/ns"
+
+	"github.com/vf-offload/vf-offload/pkg/config"
+	"github.com/vf-offload/vf-offload/pkg/ovsdb"
+	"github.com/vf-offload/vf-offload/pkg/sriov"
+	"github.com/vf-offload/vf-offload/pkg/state"
+)
+
+// external_ids keys vf-offload adds to the representor's Interface row.
+const (
+	markOwner     = "vf-offload"
+	markPCI       = "vf-offload-pci"
+	markContainer = "vf-offload-container"
+)
+
+// Kube-OVN states found on ADD.
+const (
+	stateVeth      = "veth"
+	stateOffloaded = "offloaded"
+)
+
+// adding is the context of one ADD after validation.
+type adding struct {
+	*call
+	pci     string
+	dev     *sriov.Device
+	port    string // Kube-OVN host-side port name
+	host    ns.NetNS
+	pod     ns.NetNS
+	ovs     *ovsdb.Client
+	prev    *current.Result
+	att     *state.Attachment
+	undo    *undo
+	ctx     context.Context
+	podIf   int  // index of the pod interface in prev.Interfaces
+	swapped bool // Kube-OVN's port has been replaced on the bridge
+}
+
+// Add is the CNI ADD verb.
+func (p *Plugin) Add(args *skel.CmdArgs) error {
+	c, err := p.newCall(args, true)
+	if err != nil {
+		return err
+	}
+	defer c.close()
+	if c.conf.PrevResult == nil {
+		return types.NewError(types.ErrInvalidNetworkConfig,
+			"vf-offload has no prevResult: it must be chained after Kube-OVN", "")
+	}
+	prev, err := current.NewResultFromResult(c.conf.PrevResult)
+	if err != nil {
+		return types.NewError(types.ErrDecodingFailure, "cannot convert prevResult", err.Error())
+	}
+	pci, err := c.deviceID()
+	if err != nil {
+		return err
+	}
+	if pci == "" {
+		c.log.Info("no device ID: passing prevResult through")
+		return types.PrintResult(prev, c.conf.CNIVersion)
+	}
+	podIf, err := podInterface(prev, args.IfName)
+	if err != nil {
+		return types.NewError(types.ErrInvalidNetworkConfig, "unusable prevResult", err.Error())
+	}
+	unlock, err := c.lock(pci)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	a := &adding{call: c, pci: pci, prev: prev, podIf: podIf, port: config.HostPortName(args.ContainerID, args.IfName),
+		undo: &undo{log: c.log}, ctx: context.Background()}
+	res, err := a.run()
+	if err != nil {
+		a.undo.run()
+		c.log.Error("ADD failed", "ms", ms(c.start), "err", err)
+		return err
+	}
+	c.log.Info("ADD done", "state", a.att.KubeOVNState, "representor", a.port, "ms", ms(c.start))
+	return types.PrintResult(res, c.conf.CNIVersion)
+}
+
+func (a *adding) run() (*current.Result, error) {
+	if err := a.refuseHeld(); err != nil {
+		return nil, err
+	}
+	var err error
+	if a.pod, err = ns.GetNS(a.args.Netns); err != nil {
+		return nil, types.NewError(types.ErrInvalidNetNS, fmt.Sprintf("pod netns %s", a.args.Netns), err.Error())
+	}
+	defer a.pod.Close()
+	if a.host, err = ns.GetCurrentNS(); err != nil {
+		return nil, fmt.Errorf("host netns: %w", err)
+	}
+	defer a.host.Close()
+	if a.dev, err = sriov.Lookup(a.pci); err != nil {
+		return nil, types.NewError(types.ErrInvalidNetworkConfig, fmt.Sprintf("device %s", a.pci), err.Error())
+	}
+	a.log.Debug("VF found", "index", a.dev.Index, "netdev", a.dev.Netdev, "pf", a.dev.PF, "uplink", a.dev.Uplink, "representor", a.dev.Rep)
+	if a.ovs, err = ovsdb.Dial(a.ctx, a.conf.OVSDB, ovsdbTimeout, a.log, a.conf.Bridge, a.port, a.dev.Rep); err != nil {
+		return nil, err
+	}
+	defer a.ovs.Close()
+	if _, err := a.ovs.BridgeUUID(); err != nil {
+		return nil, err
+	}
+	a.att = &state.Attachment{Version: 1, ContainerID: a.args.ContainerID, IfName: a.args.IfName, Netns: a.args.Netns,
+		PCI: a.pci, PFPCI: a.dev.PFPCI, VFIndex: a.dev.Index, PF: a.dev.PF, Bridge: a.conf.Bridge, Port: a.port,
+		DeviceInfoFile: a.conf.RuntimeConfig.CNIDeviceInfoFile, Phase: "adding"}
+	if a.dev.Rep == a.port {
+		a.att.KubeOVNState = stateOffloaded
+		err = a.addOffloaded()
+	} else {
+		a.att.KubeOVNState = stateVeth
+		err = a.addVeth()
+	}
+	if err != nil {
+		return nil, err
+	}
+	return a.result()
+}
+
+// refuseHeld fails when another live container holds the VF; a holder
+// whose netns is gone is released first.
+func (a *adding) refuseHeld() error {
+	old, err := a.store.Load(a.pci)
+	if err != nil {
+		return fmt.Errorf("read state of VF %s: %w", a.pci, err)
+	}
+	if old == nil {
+		return nil
+	}
+	if old.ContainerID == a.args.ContainerID && old.IfName == a.args.IfName {
+		return fmt.Errorf("VF %s is already attached to this container as %s", a.pci, old.IfName)
+	}
+	if _, err := os.Stat(old.Netns); err == nil && old.Netns != "" {
+		return fmt.Errorf("VF %s is in use by container %s (netns %s)", a.pci, old.ContainerID, old.Netns)
+	}
+	a.log.Warn("releasing stale attachment whose netns is gone", "holder", old.ContainerID)
+	return a.call.release(old, a.pci)
+}
+
+// saveState records the attachment; the first save is undone last.
+func (a *adding) saveState(phase string) error {
+	first := a.att.Phase == "adding" && phase == "adding"
+	a.att.Phase = phase
+	if err := a.store.Save(a.att); err != nil {
+		return fmt.Errorf("save state of VF %s: %w", a.pci, err)
+	}
+	if first {
+		a.undo.push("state file", func() error { return a.store.Remove(a.pci) })
+	}
+	return nil
+}
+
+// inPod runs fn in the pod's netns (plain calls run in the host's).
+func (a *adding) inPod(fn func() error) error { return a.pod.Do(func(ns.NetNS) error { return fn() }) }

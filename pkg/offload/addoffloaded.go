@@ -1,0 +1,71 @@
+package offload
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+
+	"github.com/vf-offload/vf-offload/pkg/config"
+	"github.com/vf-offload/vf-offload/pkg/link"
+	"github.com/vf-offload/vf-offload/pkg/sriov"
+)
+
+func isNotSupported(err error) bool { return errors.Is(err, link.ErrVFNotSupported) }
+
+// addOffloaded keeps the wiring Kube-OVN made itself (VF in the pod, its
+// representor renamed to the port name and on the bridge) and corrects what
+// is off: missing markers, representor down or with the wrong MTU. It never
+// adds a second port.
+func (a *adding) addOffloaded() error {
+	var podIf *link.Iface
+	if err := a.inPod(func() (err error) { podIf, err = link.ReadIface(a.args.IfName); return }); err != nil {
+		return fmt.Errorf("read pod interface %s (the VF Kube-OVN wired): %w", a.args.IfName, err)
+	}
+	port, err := a.ovs.Port(a.port)
+	if err != nil {
+		return err
+	}
+	if port == nil || !port.OnBridge {
+		return fmt.Errorf("representor %s of VF %s is not a port of bridge %s", a.port, a.pci, a.conf.Bridge)
+	}
+	_, rep, err := link.Get(a.port)
+	if err != nil {
+		return err
+	}
+	// Kube-OVN keeps the VF's host name in its ifalias; the representor's
+	// original name is lost, so DEL gives it a stable derived name.
+	a.att.VF.Name = podIf.Alias
+	if config.ValidateIfName(podIf.Alias) != nil {
+		a.att.VF.Name = ""
+	}
+	a.att.VF.MAC, a.att.VF.MTU, a.att.VF.Index = podIf.MAC, podIf.MTU, podIf.Index
+	a.att.Rep.Name, a.att.Rep.MTU = sriov.StableRepName(a.dev.PFPCI, a.dev.Index), rep.MTU
+	a.att.PortExternalIDs = maps.Clone(port.ExternalIDs)
+	if err := a.saveState("adding"); err != nil {
+		return err
+	}
+	if port.ExternalIDs[markContainer] != a.args.ContainerID {
+		ids := maps.Clone(port.ExternalIDs)
+		if ids == nil {
+			ids = map[string]string{}
+		}
+		ids[markOwner], ids[markPCI], ids[markContainer] = "true", a.pci, a.args.ContainerID
+		if err := a.step("mark representor port", func() error {
+			return a.ovs.SetExternalIDs(a.ctx, port.IfaceUUID, a.port, ids)
+		}); err != nil {
+			return err
+		}
+		a.undo.push("mark representor port", func() error {
+			return a.ovs.SetExternalIDs(a.ctx, port.IfaceUUID, a.port, a.att.PortExternalIDs)
+		})
+	}
+	if rep.MTU != podIf.MTU || !rep.Up {
+		if err := a.step("representor MTU and up", func() error {
+			return link.Restore(a.port, link.State{MTU: podIf.MTU, Up: true})
+		}); err != nil {
+			return err
+		}
+		a.undo.push("representor MTU and up", func() error { return link.Restore(a.port, rep) })
+	}
+	return a.saveState("added")
+}

@@ -1,0 +1,209 @@
+package offload
+
+import (
+	"fmt"
+	"hash/fnv"
+	"maps"
+
+	"github.com/vf-offload/vf-offload/pkg/link"
+)
+
+// addVeth replaces Kube-OVN's veth with the VF. Kube-OVN's veth is renamed
+// aside, not deleted, until the representor's port is open, so every step
+// before that can be undone back to Kube-OVN's wiring.
+func (a *adding) addVeth() error {
+	if a.dev.Netdev == "" {
+		return fmt.Errorf("VF %s has no netdev in the host netns: is it in use by another pod?", a.pci)
+	}
+	var podIf *link.Iface
+	if err := a.inPod(func() (err error) { podIf, err = link.ReadIface(a.args.IfName); return }); err != nil {
+		return fmt.Errorf("read pod interface %s: %w", a.args.IfName, err)
+	}
+	if podIf.Type != "veth" {
+		return fmt.Errorf("pod interface %s is a %s, not Kube-OVN's veth", a.args.IfName, podIf.Type)
+	}
+	kport, err := a.ovs.Port(a.port)
+	if err != nil {
+		return err
+	}
+	if kport == nil || !kport.OnBridge {
+		return fmt.Errorf("Kube-OVN's port %s is not on bridge %s", a.port, a.conf.Bridge)
+	}
+	if _, _, err := link.Get(a.port); err != nil {
+		return fmt.Errorf("Kube-OVN's host veth: %w", err)
+	}
+	_, vf, err := link.Get(a.dev.Netdev)
+	if err != nil {
+		return err
+	}
+	_, rep, err := link.Get(a.dev.Rep)
+	if err != nil {
+		return err
+	}
+	a.att.VF.Name, a.att.VF.MAC, a.att.VF.MTU, a.att.VF.Up, a.att.VF.Alias = vf.Name, vf.MAC, vf.MTU, vf.Up, vf.Alias
+	a.att.Rep.Name, a.att.Rep.MTU, a.att.Rep.Up = rep.Name, rep.MTU, rep.Up
+	if mac, err := link.VFAdminMAC(a.dev.PF, a.dev.Index); err == nil {
+		a.att.VF.AdminMAC = mac
+	}
+	a.att.PortExternalIDs = maps.Clone(kport.ExternalIDs)
+	if err := a.saveState("adding"); err != nil {
+		return err
+	}
+	podAside := asideName(a.args.IfName)
+	hostAside := "vfo" + a.args.ContainerID[:min(12, len(a.args.ContainerID))]
+
+	steps := []struct {
+		name string
+		do   func() error
+		undo func() error
+	}{
+		{"set VF admin MAC", func() error { return a.setAdminMAC(podIf.MAC) }, func() error { return a.restoreAdminMAC() }},
+		{"set Kube-OVN's veth aside in the pod", func() error {
+			return a.inPod(func() error {
+				if err := link.SetUp(a.args.IfName, false); err != nil {
+					return err
+				}
+				return link.Rename(a.args.IfName, podAside)
+			})
+		}, func() error {
+			return a.inPod(func() error {
+				if err := link.Rename(podAside, a.args.IfName); err != nil {
+					return err
+				}
+				if err := link.SetUp(a.args.IfName, true); err != nil {
+					return err
+				}
+				return link.AddRoutes(a.args.IfName, podIf.Routes)
+			})
+		}},
+		{"move VF into the pod", func() error { return link.Move(a.host, vf.Name, a.pod, a.args.IfName) }, func() error { return a.vfHome(vf) }},
+		{"configure VF in the pod", func() error { return a.configureVF(podIf) }, nil},
+		{"set Kube-OVN's host veth aside", func() error { return link.Rename(a.port, hostAside) }, func() error {
+			if err := link.Rename(hostAside, a.port); err != nil {
+				return err
+			}
+			if !a.swapped {
+				return nil
+			}
+			_, err := a.ovs.ReplacePort(a.ctx, "", a.port, a.att.PortExternalIDs)
+			return err
+		}},
+		{"rename representor", func() error {
+			if err := link.SetUp(rep.Name, false); err != nil {
+				return err
+			}
+			return link.Rename(rep.Name, a.port)
+		}, func() error {
+			if err := link.SetUp(a.port, false); err != nil {
+				return err
+			}
+			if err := link.Rename(a.port, rep.Name); err != nil {
+				return err
+			}
+			return link.Restore(rep.Name, rep)
+		}},
+		{"swap ports on the bridge", func() error { return a.swapPort(kport.PortUUID) }, func() error { return a.removeRepPort() }},
+		{"representor MTU and up", func() error {
+			if err := link.Restore(a.port, link.State{MTU: podIf.MTU, Up: true}); err != nil {
+				return err
+			}
+			return a.saveState("added")
+		}, nil},
+	}
+	for _, s := range steps {
+		if err := a.step(s.name, s.do); err != nil {
+			return err
+		}
+		if s.undo != nil {
+			a.undo.push(s.name, s.undo)
+		}
+	}
+	a.dev.Rep = a.port
+	// The VF is in place and the port open: Kube-OVN's veth can go.
+	if err := a.inPod(func() error { return link.Delete(podAside) }); err != nil {
+		a.log.Warn("could not delete Kube-OVN's veth", "veth", podAside, "err", err)
+	}
+	return nil
+}
+
+// asideName is the temporary name of Kube-OVN's veth in the pod.
+func asideName(ifname string) string {
+	h := fnv.New32a()
+	h.Write([]byte(ifname))
+	return fmt.Sprintf("vfo%08x", h.Sum32())
+}
+
+func (a *adding) setAdminMAC(mac string) error {
+	err := link.SetVFAdminMAC(a.dev.PF, a.dev.Index, mac)
+	if err != nil && isNotSupported(err) {
+		a.log.Warn("PF driver cannot set the VF's administrative MAC; the VF netdev MAC is set instead", "pf", a.dev.PF, "err", err)
+		return nil
+	}
+	return err
+}
+
+func (a *adding) restoreAdminMAC() error {
+	if a.att.VF.AdminMAC == "" {
+		return nil
+	}
+	return link.SetVFAdminMAC(a.dev.PF, a.dev.Index, a.att.VF.AdminMAC)
+}
+
+// configureVF gives the VF the veth's MAC, MTU, addresses and routes, then
+// announces the addresses, and records its index in the pod.
+func (a *adding) configureVF(podIf *link.Iface) error {
+	return a.inPod(func() error {
+		if err := link.Configure(a.args.IfName, podIf); err != nil {
+			return err
+		}
+		l, st, err := link.Get(a.args.IfName)
+		if err != nil {
+			return err
+		}
+		a.att.VF.Index = st.Index
+		if err := link.Announce(a.args.IfName, l.Attrs().HardwareAddr, st.Index, podIf.Addrs); err != nil {
+			a.log.Warn("address announcement failed", "err", err)
+		}
+		return nil
+	})
+}
+
+// vfHome brings the VF back from the pod under its host name and settings.
+func (a *adding) vfHome(vf link.State) error {
+	if err := a.inPod(func() error { return link.Strip(a.args.IfName) }); err != nil {
+		return err
+	}
+	if err := link.Move(a.pod, a.args.IfName, a.host, vf.Name); err != nil {
+		return err
+	}
+	return link.Restore(vf.Name, vf)
+}
+
+// swapPort removes Kube-OVN's veth port and adds the representor's, with the
+// same external_ids plus vf-offload's markers, in one transaction, then waits
+// until ovs-vswitchd has opened the representor.
+func (a *adding) swapPort(oldUUID string) error {
+	ids := maps.Clone(a.att.PortExternalIDs)
+	if ids == nil {
+		ids = map[string]string{}
+	}
+	ids[markOwner], ids[markPCI], ids[markContainer] = "true", a.pci, a.args.ContainerID
+	uuid, err := a.ovs.ReplacePort(a.ctx, oldUUID, a.port, ids)
+	if err != nil {
+		return err
+	}
+	a.swapped = true
+	_, err = a.ovs.WaitOpened(a.ctx, uuid, a.port)
+	return err
+}
+
+func (a *adding) removeRepPort() error {
+	p, err := a.ovs.Port(a.port)
+	if err != nil || p == nil {
+		return err
+	}
+	if p.ExternalIDs[markContainer] != a.args.ContainerID {
+		return nil
+	}
+	return a.ovs.DeletePort(a.ctx, p.PortUUID, a.port)
+}

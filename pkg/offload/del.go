@@ -1,0 +1,228 @@
+package offload
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/containernetworking/cni/pkg/skel"
+	"github.com/containernetworking/plugins/pkg/ns"
+
+	"github.com/vf-offload/vf-offload/pkg/config"
+	"github.com/vf-offload/vf-offload/pkg/link"
+	"github.com/vf-offload/vf-offload/pkg/ovsdb"
+	"github.com/vf-offload/vf-offload/pkg/sriov"
+	"github.com/vf-offload/vf-offload/pkg/state"
+)
+
+// Del is the CNI DEL verb. It runs before Kube-OVN's DEL, with or without
+// prevResult, state file or pod netns, and succeeds when there is nothing
+// left to do.
+func (p *Plugin) Del(args *skel.CmdArgs) error {
+	c, err := p.newCall(args, false)
+	if err != nil {
+		return err
+	}
+	defer c.close()
+	pci, err := c.deviceID()
+	if err != nil {
+		c.log.Warn("ignoring unusable device ID on DEL; looking for state instead", "err", err)
+		pci = ""
+	}
+	if pci == "" {
+		if pci, err = c.findAttachment(); err != nil || pci == "" {
+			return err
+		}
+	}
+	unlock, err := c.lock(pci)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	att, err := c.store.Load(pci)
+	if err != nil {
+		return fmt.Errorf("read state of VF %s: %w", pci, err)
+	}
+	if att != nil && (att.ContainerID != args.ContainerID || att.IfName != args.IfName) {
+		c.log.Info("VF is attached to another container: nothing to do", "holder", att.ContainerID)
+		return nil
+	}
+	if err := c.release(att, pci); err != nil {
+		c.log.Error("DEL failed", "ms", ms(c.start), "err", err)
+		return err
+	}
+	c.log.Info("DEL done", "ms", ms(c.start))
+	return nil
+}
+
+// findAttachment returns the PCI address of this container's attachment
+// from the state directory, "" when there is none.
+func (c *call) findAttachment() (string, error) {
+	atts, err := c.store.List()
+	if err != nil {
+		return "", fmt.Errorf("list state in %s: %w", c.conf.StateDir, err)
+	}
+	for _, a := range atts {
+		if a.ContainerID == c.args.ContainerID && a.IfName == c.args.IfName {
+			return a.PCI, nil
+		}
+	}
+	c.log.Info("no device ID and no state for this container: nothing to do")
+	return "", nil
+}
+
+// release gives VF pci back to the host: representor off the bridge (only a
+// port that vf-offload or Kube-OVN made for this container), down, renamed
+// back; the VF home under its name with its MAC, MTU and admin MAC; then the
+// state file goes. att may be nil (no state): then the call's arguments and
+// Kube-OVN's naming are used.
+func (c *call) release(att *state.Attachment, pci string) error {
+	if att == nil {
+		att = &state.Attachment{ContainerID: c.args.ContainerID, IfName: c.args.IfName, Netns: c.args.Netns,
+			PCI: pci, Bridge: c.conf.Bridge, Port: config.HostPortName(c.args.ContainerID, c.args.IfName)}
+	} else if att.Bridge == "" {
+		att.Bridge = c.conf.Bridge
+	}
+	dev, err := sriov.Lookup(pci)
+	if err != nil {
+		c.log.Warn("VF not found: nothing to restore", "err", err)
+		return c.store.Remove(pci)
+	}
+	ctx := context.Background()
+	ovs, err := ovsdb.Dial(ctx, c.conf.OVSDB, ovsdbTimeout, c.log, att.Bridge, att.Port, dev.Rep)
+	if err != nil {
+		return err
+	}
+	defer ovs.Close()
+	r := &releasing{call: c, att: att, dev: dev, ovs: ovs, ctx: ctx}
+	for _, s := range []struct {
+		name string
+		fn   func() error
+	}{
+		{"take representor off the bridge", r.unplugRep},
+		{"bring VF home", r.vfHome},
+	} {
+		if err := c.step(s.name, s.fn); err != nil {
+			return err
+		}
+	}
+	return c.store.Remove(pci)
+}
+
+type releasing struct {
+	*call
+	att       *state.Attachment
+	dev       *sriov.Device
+	ovs       *ovsdb.Client
+	ctx       context.Context
+	unplugged bool // the representor carried this container's port name
+}
+
+// unplugRep handles the representor when it carries this container's port
+// name: down, port removed if owned, original (or stable) name and MTU back.
+func (r *releasing) unplugRep() error {
+	if r.dev.Rep != r.att.Port {
+		return nil
+	}
+	r.unplugged = true
+	if err := link.SetUp(r.att.Port, false); err != nil {
+		return err
+	}
+	p, err := r.ovs.Port(r.att.Port)
+	if err != nil {
+		return err
+	}
+	if p != nil && p.OnBridge && (p.ExternalIDs[markContainer] == r.att.ContainerID || p.ExternalIDs["vendor"] == "kube-ovn") {
+		if err := r.ovs.DeletePort(r.ctx, p.PortUUID, r.att.Port); err != nil {
+			return err
+		}
+	}
+	name := r.att.Rep.Name
+	if name == "" || link.Exists(name) {
+		name = sriov.StableRepName(r.dev.PFPCI, r.dev.Index)
+	}
+	if err := link.Rename(r.att.Port, name); err != nil {
+		return err
+	}
+	r.dev.Rep = name
+	return link.Restore(name, link.State{MTU: r.att.Rep.MTU, Up: r.att.Rep.Up})
+}
+
+// vfHome moves the VF out of the pod (or, when the pod netns is gone and the
+// kernel returned it, finds it by PCI address) and restores its settings.
+func (r *releasing) vfHome() error {
+	name := r.att.VF.Name
+	if r.dev.Netdev == "" && r.att.Netns != "" {
+		if err := r.fromPod(&name); err != nil {
+			return err
+		}
+	}
+	if cur := sriov.Netdev(r.dev.PCI); cur != "" {
+		if name == "" {
+			name = cur
+		}
+		if cur != name {
+			if err := link.Strip(cur); err != nil {
+				return err
+			}
+			if err := link.Rename(cur, name); err != nil {
+				return err
+			}
+		}
+	} else if r.att.Phase != "" {
+		r.log.Warn("VF netdev not found in the host after release")
+		return nil
+	}
+	if r.att.Phase == "" { // no state: nothing known to restore
+		return nil
+	}
+	if err := link.Restore(name, link.State{MAC: r.att.VF.MAC, MTU: r.att.VF.MTU, Up: r.att.VF.Up, Alias: r.att.VF.Alias}); err != nil {
+		return err
+	}
+	if r.att.VF.AdminMAC != "" {
+		if err := link.SetVFAdminMAC(r.dev.PF, r.dev.Index, r.att.VF.AdminMAC); err != nil && !isNotSupported(err) {
+			return err
+		}
+	}
+	return nil
+}
+
+// fromPod moves the VF out of a still existing pod netns. Without state the
+// pod interface is taken to be the VF only if the representor carried this
+// container's port name (vf-offload or Kube-OVN wired it).
+func (r *releasing) fromPod(name *string) error {
+	pod, err := ns.GetNS(r.att.Netns)
+	if err != nil {
+		r.log.Info("pod netns is gone; looking for the VF in the host", "netns", r.att.Netns)
+		return nil
+	}
+	defer pod.Close()
+	host, err := ns.GetCurrentNS()
+	if err != nil {
+		return err
+	}
+	defer host.Close()
+	found := false
+	err = pod.Do(func(ns.NetNS) error {
+		_, st, err := link.Get(r.att.IfName)
+		if err != nil {
+			return nil
+		}
+		known := r.att.Phase != "" && (r.att.VF.Index == 0 || st.Index == r.att.VF.Index)
+		wired := r.att.Phase == "" && r.unplugged
+		if !known && !wired {
+			return nil
+		}
+		if *name == "" && config.ValidateIfName(st.Alias) == nil {
+			*name = st.Alias
+		}
+		found = true
+		return link.Strip(r.att.IfName)
+	})
+	if err != nil || !found {
+		return err
+	}
+	if *name == "" {
+		*name = "vf" + sriov.StableRepName(r.dev.PFPCI, r.dev.Index)[2:]
+	}
+	return link.Move(pod, r.att.IfName, host, *name)
+}

@@ -1,0 +1,78 @@
+package offload
+
+import (
+	"fmt"
+	"os"
+
+	current "github.com/containernetworking/cni/pkg/types/100"
+	"github.com/vishvananda/netlink"
+
+	"github.com/vf-offload/vf-offload/pkg/config"
+)
+
+// podInterface returns the index of the pod's interface ifname in prev, and
+// checks that every IP refers to an existing interface.
+func podInterface(prev *current.Result, ifname string) (int, error) {
+	idx := -1
+	for i, it := range prev.Interfaces {
+		if it.Name == ifname && it.Sandbox != "" {
+			idx = i
+		}
+	}
+	if idx < 0 {
+		return 0, fmt.Errorf("prevResult has no interface %q in the pod", ifname)
+	}
+	for _, ip := range prev.IPs {
+		if ip.Interface != nil && (*ip.Interface < 0 || *ip.Interface >= len(prev.Interfaces)) {
+			return 0, fmt.Errorf("prevResult IP %s refers to interface %d of %d", ip.Address.String(), *ip.Interface, len(prev.Interfaces))
+		}
+	}
+	return idx, nil
+}
+
+// result is prevResult with the pod interface's pciID and MTU set and the
+// representor appended as a host interface; IPs, routes and DNS unchanged.
+func (a *adding) result() (*current.Result, error) {
+	res := a.prev
+	it := res.Interfaces[a.podIf]
+	it.PciID = a.pci
+	it.Mtu = a.att.VF.MTU
+	if a.att.KubeOVNState == stateVeth {
+		if err := a.inPod(func() error {
+			l, err := netlink.LinkByName(a.args.IfName)
+			if err == nil {
+				it.Mtu, it.Mac = l.Attrs().MTU, l.Attrs().HardwareAddr.String()
+			}
+			return err
+		}); err != nil {
+			return nil, fmt.Errorf("read VF %s in the pod: %w", a.args.IfName, err)
+		}
+	}
+	rep, err := netlink.LinkByName(a.port)
+	if err != nil {
+		return nil, fmt.Errorf("read representor %s: %w", a.port, err)
+	}
+	res.Interfaces = append(res.Interfaces, &current.Interface{Name: a.port, Mac: rep.Attrs().HardwareAddr.String(), Mtu: rep.Attrs().MTU})
+	if f := a.att.DeviceInfoFile; f != "" {
+		if err := addRepresentorToDeviceInfo(f, a.port); err != nil {
+			a.log.Warn("could not add representor to device-info file", "file", f, "err", err)
+		}
+	}
+	return res, nil
+}
+
+func addRepresentorToDeviceInfo(path, rep string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	out, err := config.AddRepresentor(data, rep)
+	if err != nil {
+		return err
+	}
+	tmp := path + ".vfo-tmp"
+	if err := os.WriteFile(tmp, out, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
