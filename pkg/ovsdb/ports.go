@@ -94,10 +94,15 @@ func (cl *Client) ReplacePort(ctx context.Context, oldUUID, name string, externa
 	}
 	iface := &Interface{UUID: "vfoiface", Name: name, ExternalIDs: externalIDs}
 	port := &Port{UUID: "vfoport", Name: name, Interfaces: []string{iface.UUID}}
-	create, err := cl.c.Create(iface, port)
+	create, err := cl.c.Create(iface)
+	if err != nil {
+		return "", fmt.Errorf("build interface %s: %w", name, err)
+	}
+	createPort, err := cl.c.Create(port)
 	if err != nil {
 		return "", fmt.Errorf("build port %s: %w", name, err)
 	}
+	create = append(create, createPort...)
 	ins, err := cl.c.Where(br).Mutate(br, model.Mutation{Field: &br.Ports, Mutator: ovsdb.MutateOperationInsert, Value: []string{port.UUID}})
 	if err != nil {
 		return "", fmt.Errorf("build insertion of port %s: %w", name, err)
