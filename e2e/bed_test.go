@@ -119,6 +119,19 @@ func TestStandInTwoPodsPing(t *testing.T) {
 	if err := b.GC(ctx, chain); err != nil {
 		t.Error(err)
 	}
+	// DEL after the runtime already destroyed the netns succeeds and removes the port.
+	if _, err := b.Add(ctx, chain, c, "eth0", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Destroy(); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Del(ctx, chain, c, "eth0", nil); err != nil {
+		t.Errorf("DEL with the netns gone: %v", err)
+	}
+	if ports, err := b.OVS.Vsctl("list-ports", "br-int"); err != nil || strings.TrimSpace(ports) != "" {
+		t.Errorf("ports left after DEL with the netns gone: %q %v", ports, err)
+	}
 }
 
 // TestStandInThroughCNITool runs the same ADD/DEL with the real cnitool binary.
