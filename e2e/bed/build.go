@@ -1,6 +1,7 @@
 package bed
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -15,7 +16,14 @@ type Binaries struct {
 	Repo string            // module root
 	Dir  string            // <repo>/bin/e2e/real
 	Path map[string]string // "vf-offload", "kube-ovn", "portmap", "cnitool", "sriovprobe"
+	// Failed holds the build errors of the optional binaries (vf-offload,
+	// sriovprobe, being developed alongside): the bed still starts, and
+	// their wrapper returns the build error as a CNI error.
+	Failed map[string]error
 }
+
+// optional binaries may fail to build without failing the bed.
+var optional = map[string]bool{"vf-offload": true, "sriovprobe": true}
 
 // Plugins are the binaries that get a wrapper in every bed's CNI_PATH.
 var Plugins = []string{"vf-offload", "kube-ovn", "portmap", "sriovprobe"}
@@ -37,7 +45,7 @@ func build() (Binaries, error) {
 	if err != nil {
 		return Binaries{}, err
 	}
-	bins := Binaries{Repo: repo, Dir: filepath.Join(repo, "bin", "e2e", "real"), Path: map[string]string{}}
+	bins := Binaries{Repo: repo, Dir: filepath.Join(repo, "bin", "e2e", "real"), Path: map[string]string{}, Failed: map[string]error{}}
 	if err := os.MkdirAll(bins.Dir, 0o755); err != nil {
 		return bins, fmt.Errorf("binary dir: %w", err)
 	}
@@ -51,6 +59,7 @@ func build() (Binaries, error) {
 		pkgs["sriovprobe"] = "./e2e/sriovprobe"
 	}
 	var wg sync.WaitGroup
+	var mu sync.Mutex
 	errs := make(chan error, len(pkgs))
 	for name, pkg := range pkgs {
 		out := filepath.Join(bins.Dir, name)
@@ -62,7 +71,14 @@ func build() (Binaries, error) {
 			cmd := exec.Command("go", "build", "-o", tmp, pkg)
 			cmd.Dir = repo
 			if b, err := cmd.CombinedOutput(); err != nil {
-				errs <- fmt.Errorf("go build %s: %w: %s", pkg, err, b)
+				err = fmt.Errorf("go build %s: %w: %s", pkg, err, b)
+				if optional[name] {
+					mu.Lock()
+					bins.Failed[name] = err
+					mu.Unlock()
+					return
+				}
+				errs <- err
 				return
 			}
 			if err := os.Rename(tmp, out); err != nil {
@@ -108,6 +124,15 @@ func (b *Bed) writeWrappers() error {
 	for _, name := range Plugins {
 		real, ok := b.Bins.Path[name]
 		if !ok {
+			continue
+		}
+		if berr := b.Bins.Failed[name]; berr != nil {
+			b.opts.Logf("bed: %s did not build; its wrapper returns the build error", name)
+			msg, _ := json.Marshal(map[string]any{"cniVersion": "1.0.0", "code": 999, "msg": name + " did not build", "details": berr.Error()})
+			script := fmt.Sprintf("#!/bin/sh\ncat >/dev/null\ncat <<'EOF'\n%s\nEOF\nexit 1\n", msg)
+			if err := os.WriteFile(filepath.Join(b.CNIPath, name), []byte(script), 0o755); err != nil {
+				return fmt.Errorf("wrapper %s: %w", name, err)
+			}
 			continue
 		}
 		run := fmt.Sprintf("exec nsenter --net=%s -- %s \"$@\" <\"$f\"", b.NodeNS, real)
