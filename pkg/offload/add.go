@@ -32,18 +32,20 @@ const (
 // adding is the context of one ADD after validation.
 type adding struct {
 	*call
-	pci     string
-	dev     *sriov.Device
-	port    string // Kube-OVN host-side port name
-	host    ns.NetNS
-	pod     ns.NetNS
-	ovs     *ovsdb.Client
-	prev    *current.Result
-	att     *state.Attachment
-	undo    *undo
-	ctx     context.Context
-	podIf   int  // index of the pod interface in prev.Interfaces
-	swapped bool // Kube-OVN's port has been replaced on the bridge
+	pci       string
+	dev       *sriov.Device
+	port      string // Kube-OVN host-side port name
+	hostAside string // temporary name of Kube-OVN's host veth
+	host      ns.NetNS
+	pod       ns.NetNS
+	ovs       *ovsdb.Client
+	prev      *current.Result
+	att       *state.Attachment
+	undo      *undo
+	ctx       context.Context
+	podIf     int             // index of the pod interface in prev.Interfaces
+	swapped   bool            // Kube-OVN's port has been replaced on the bridge
+	asidePort *ovsdb.PortInfo // Kube-OVN's port under its temporary name
 }
 
 // Add is the CNI ADD verb.
@@ -79,10 +81,10 @@ func (p *Plugin) Add(args *skel.CmdArgs) error {
 	}
 	defer unlock()
 	a := &adding{call: c, pci: pci, prev: prev, podIf: podIf, port: config.HostPortName(args.ContainerID, args.IfName),
-		undo: &undo{log: c.log}, ctx: context.Background()}
+		hostAside: "vfo" + args.ContainerID[:min(12, len(args.ContainerID))],
+		undo:      &undo{log: c.log}, ctx: context.Background()}
 	res, err := a.run()
 	if err != nil {
-		a.undo.run()
 		c.log.Error("ADD failed", "ms", ms(c.start), "err", err)
 		return err
 	}
@@ -90,7 +92,9 @@ func (p *Plugin) Add(args *skel.CmdArgs) error {
 	return types.PrintResult(res, c.conf.CNIVersion)
 }
 
-func (a *adding) run() (*current.Result, error) {
+// run does the ADD; on failure it undoes every step already done, while the
+// namespaces and the OVSDB session are still open.
+func (a *adding) run() (_ *current.Result, retErr error) {
 	if err := a.refuseHeld(); err != nil {
 		return nil, err
 	}
@@ -107,10 +111,15 @@ func (a *adding) run() (*current.Result, error) {
 		return nil, types.NewError(types.ErrInvalidNetworkConfig, fmt.Sprintf("device %s", a.pci), err.Error())
 	}
 	a.log.Debug("VF found", "index", a.dev.Index, "netdev", a.dev.Netdev, "pf", a.dev.PF, "uplink", a.dev.Uplink, "representor", a.dev.Rep)
-	if a.ovs, err = ovsdb.Dial(a.ctx, a.conf.OVSDB, ovsdbTimeout, a.log, a.conf.Bridge, a.port, a.dev.Rep); err != nil {
+	if a.ovs, err = ovsdb.Dial(a.ctx, a.conf.OVSDB, ovsdbTimeout, a.log, a.conf.Bridge, a.port, a.hostAside, a.dev.Rep); err != nil {
 		return nil, err
 	}
 	defer a.ovs.Close()
+	defer func() {
+		if retErr != nil {
+			a.undo.run()
+		}
+	}()
 	if _, err := a.ovs.BridgeUUID(); err != nil {
 		return nil, err
 	}

@@ -1,11 +1,13 @@
 package offload
 
 import (
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"maps"
 
 	"github.com/vf-offload/vf-offload/pkg/link"
+	"github.com/vf-offload/vf-offload/pkg/ovsdb"
 )
 
 // addVeth replaces Kube-OVN's veth with the VF. Kube-OVN's veth is renamed
@@ -50,7 +52,6 @@ func (a *adding) addVeth() error {
 		return err
 	}
 	podAside := asideName(a.args.IfName)
-	hostAside := "vfo" + a.args.ContainerID[:min(12, len(a.args.ContainerID))]
 
 	steps := []struct {
 		name string
@@ -78,16 +79,7 @@ func (a *adding) addVeth() error {
 		}},
 		{"move VF into the pod", func() error { return link.Move(a.host, vf.Name, a.pod, a.args.IfName) }, func() error { return a.vfHome(vf) }},
 		{"configure VF in the pod", func() error { return a.configureVF(podIf) }, nil},
-		{"set Kube-OVN's host veth aside", func() error { return link.Rename(a.port, hostAside) }, func() error {
-			if err := link.Rename(hostAside, a.port); err != nil {
-				return err
-			}
-			if !a.swapped {
-				return nil
-			}
-			_, err := a.ovs.ReplacePort(a.ctx, "", a.port, a.att.PortExternalIDs)
-			return err
-		}},
+		{"set Kube-OVN's host veth aside", func() error { return a.hostVethAside(kport) }, a.hostVethBack},
 		{"rename representor", func() error {
 			if err := link.SetUp(rep.Name, false); err != nil {
 				return err
@@ -102,7 +94,7 @@ func (a *adding) addVeth() error {
 			}
 			return link.Restore(rep.Name, rep)
 		}},
-		{"swap ports on the bridge", func() error { return a.swapPort(kport.PortUUID) }, func() error { return a.removeRepPort() }},
+		{"swap ports on the bridge", func() error { return a.swapPort(a.asidePort.PortUUID) }, a.removeRepPort},
 		{"representor MTU and up", func() error {
 			if err := link.Restore(a.port, link.State{MTU: podIf.MTU, Up: true}); err != nil {
 				return err
@@ -188,15 +180,17 @@ func (a *adding) swapPort(oldUUID string) error {
 		ids = map[string]string{}
 	}
 	ids[markOwner], ids[markPCI], ids[markContainer] = "true", a.pci, a.args.ContainerID
-	uuid, err := a.ovs.ReplacePort(a.ctx, oldUUID, a.port, ids)
+	p, err := a.ovs.ReplacePort(a.ctx, oldUUID, a.port, ids)
 	if err != nil {
 		return err
 	}
 	a.swapped = true
-	_, err = a.ovs.WaitOpened(a.ctx, uuid, a.port)
+	_, err = a.ovs.WaitOpened(a.ctx, p.IfaceUUID, a.port, 0)
 	return err
 }
 
+// removeRepPort undoes swapPort's addition and waits until ovs-vswitchd has
+// dropped the port, so that the name can be added again.
 func (a *adding) removeRepPort() error {
 	p, err := a.ovs.Port(a.port)
 	if err != nil || p == nil {
@@ -205,5 +199,38 @@ func (a *adding) removeRepPort() error {
 	if p.ExternalIDs[markContainer] != a.args.ContainerID {
 		return nil
 	}
-	return a.ovs.DeletePort(a.ctx, p.PortUUID, a.port)
+	if err := a.ovs.DeletePort(a.ctx, p.PortUUID, a.port); err != nil {
+		return err
+	}
+	return a.ovs.Barrier(a.ctx)
+}
+
+// hostVethAside renames Kube-OVN's host veth out of the way, in the kernel
+// and in OVSDB, and waits until ovs-vswitchd has reopened it under the new
+// name: vswitchd matches ports by name, so only then is the port name free
+// for the representor.
+func (a *adding) hostVethAside(kport *ovsdb.PortInfo) error {
+	if err := link.Rename(a.port, a.hostAside); err != nil {
+		return err
+	}
+	aside, err := a.ovs.ReplacePort(a.ctx, kport.PortUUID, a.hostAside, kport.ExternalIDs)
+	if err != nil {
+		return errors.Join(err, link.Rename(a.hostAside, a.port))
+	}
+	a.asidePort = aside
+	_, err = a.ovs.WaitOpened(a.ctx, aside.IfaceUUID, a.hostAside, 0)
+	return err
+}
+
+// hostVethBack puts Kube-OVN's veth and its port back under their name.
+func (a *adding) hostVethBack() error {
+	if err := link.Rename(a.hostAside, a.port); err != nil {
+		return err
+	}
+	old := ""
+	if !a.swapped && a.asidePort != nil {
+		old = a.asidePort.PortUUID
+	}
+	_, err := a.ovs.ReplacePort(a.ctx, old, a.port, a.att.PortExternalIDs)
+	return err
 }

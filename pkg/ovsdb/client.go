@@ -68,11 +68,16 @@ func (cl *Client) monitor(names []string) *client.Monitor {
 		portConds = append(portConds, model.Condition{Field: &port.Name, Function: ovsdb.ConditionEqual, Value: n})
 		ifaceConds = append(ifaceConds, model.Condition{Field: &iface.Name, Function: ovsdb.ConditionEqual, Value: n})
 	}
-	opts := []client.MonitorOption{client.WithConditionalTable(&br, brConds)}
+	var root OpenvSwitch
+	// Every monitored column must be a field of the partial models.
+	opts := []client.MonitorOption{
+		client.WithConditionalTable(&br, brConds, &br.Name, &br.Ports),
+		client.WithTable(&root, &root.CurCfg, &root.NextCfg, &root.OtherConfig),
+	}
 	if len(names) > 0 { // no condition would mean every row
 		opts = append(opts,
-			client.WithConditionalTable(&port, portConds),
-			client.WithConditionalTable(&iface, ifaceConds))
+			client.WithConditionalTable(&port, portConds, &port.Name, &port.Interfaces, &port.ExternalIDs),
+			client.WithConditionalTable(&iface, ifaceConds, &iface.Name, &iface.Type, &iface.Ofport, &iface.Error, &iface.ExternalIDs))
 	}
 	return cl.c.NewMonitor(opts...)
 }

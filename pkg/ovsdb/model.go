@@ -34,6 +34,8 @@ type Interface struct {
 type OpenvSwitch struct {
 	UUID        string            `ovsdb:"_uuid"`
 	OtherConfig map[string]string `ovsdb:"other_config"`
+	NextCfg     int               `ovsdb:"next_cfg"`
+	CurCfg      int               `ovsdb:"cur_cfg"`
 }
 
 func dbModel() (model.ClientDBModel, error) {

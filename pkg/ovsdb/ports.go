@@ -78,17 +78,20 @@ func (cl *Client) Port(name string) (*PortInfo, error) {
 
 // ReplacePort, in one transaction, removes the port oldUUID from the bridge
 // (when not empty) and adds a port named name whose single interface carries
-// externalIDs. It returns the new interface's UUID.
-func (cl *Client) ReplacePort(ctx context.Context, oldUUID, name string, externalIDs map[string]string) (string, error) {
+// externalIDs. It returns the new port. Port and Interface names are
+// immutable in OVSDB, so this is also how a port is renamed; ovs-vswitchd
+// matches ports by name, so a port replaced under the same name keeps its
+// old netdev until vswitchd has dropped that name (see Barrier).
+func (cl *Client) ReplacePort(ctx context.Context, oldUUID, name string, externalIDs map[string]string) (*PortInfo, error) {
 	br, err := cl.bridgeRow()
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	var ops []ovsdb.Operation
 	if oldUUID != "" {
 		del, err := cl.c.Where(br).Mutate(br, model.Mutation{Field: &br.Ports, Mutator: ovsdb.MutateOperationDelete, Value: []string{oldUUID}})
 		if err != nil {
-			return "", fmt.Errorf("build removal of port %s: %w", name, err)
+			return nil, fmt.Errorf("build removal of port %s: %w", name, err)
 		}
 		ops = append(ops, del...)
 	}
@@ -96,24 +99,25 @@ func (cl *Client) ReplacePort(ctx context.Context, oldUUID, name string, externa
 	port := &Port{UUID: "vfoport", Name: name, Interfaces: []string{iface.UUID}}
 	create, err := cl.c.Create(iface)
 	if err != nil {
-		return "", fmt.Errorf("build interface %s: %w", name, err)
+		return nil, fmt.Errorf("build interface %s: %w", name, err)
 	}
 	createPort, err := cl.c.Create(port)
 	if err != nil {
-		return "", fmt.Errorf("build port %s: %w", name, err)
+		return nil, fmt.Errorf("build port %s: %w", name, err)
 	}
 	create = append(create, createPort...)
 	ins, err := cl.c.Where(br).Mutate(br, model.Mutation{Field: &br.Ports, Mutator: ovsdb.MutateOperationInsert, Value: []string{port.UUID}})
 	if err != nil {
-		return "", fmt.Errorf("build insertion of port %s: %w", name, err)
+		return nil, fmt.Errorf("build insertion of port %s: %w", name, err)
 	}
 	ops = append(append(ops, create...), ins...)
 	res, err := cl.transact(ctx, "add port "+name+" to "+cl.bridge, ops)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	idx := len(ops) - len(create) - len(ins) // the interface insert
-	return res[idx].UUID.GoUUID, nil
+	idx := len(ops) - len(create) - len(ins) // the interface insert, then the port's
+	return &PortInfo{Name: name, IfaceUUID: res[idx].UUID.GoUUID, PortUUID: res[idx+1].UUID.GoUUID,
+		OnBridge: true, ExternalIDs: externalIDs}, nil
 }
 
 // DeletePort removes the port portUUID from the bridge; OVSDB then drops the
@@ -143,8 +147,9 @@ func (cl *Client) SetExternalIDs(ctx context.Context, ifaceUUID, name string, id
 }
 
 // WaitOpened waits until ovs-vswitchd has opened interface ifaceUUID (ofport
-// > 0) and returns the ofport; an interface error ends the wait at once.
-func (cl *Client) WaitOpened(ctx context.Context, ifaceUUID, name string) (int, error) {
+// > 0 and not stale, the ofport it had before) and returns the ofport; an
+// interface error ends the wait at once.
+func (cl *Client) WaitOpened(ctx context.Context, ifaceUUID, name string, stale int) (int, error) {
 	cctx, cancel := cl.ctx(ctx)
 	defer cancel()
 	for {
@@ -154,7 +159,7 @@ func (cl *Client) WaitOpened(ctx context.Context, ifaceUUID, name string) (int, 
 		}
 		if len(ifaces) == 1 {
 			i := ifaces[0]
-			if i.Ofport != nil && *i.Ofport > 0 {
+			if i.Ofport != nil && *i.Ofport > 0 && *i.Ofport != stale {
 				return *i.Ofport, nil
 			}
 			if i.Error != nil && *i.Error != "" {
