@@ -83,7 +83,7 @@ func Start(opts Options) (_ *Bed, err error) {
 			err = errors.Join(err, b.Close())
 		}
 	}()
-	for _, d := range []string{b.CNIPath, b.CacheDir, b.StateDir, b.CallsDir, filepath.Join(dir, "wrap")} {
+	for _, d := range []string{b.CNIPath, b.CacheDir, b.CallsDir, filepath.Join(dir, "wrap")} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return b, fmt.Errorf("bed dir %s: %w", d, err)
 		}

@@ -2,6 +2,7 @@ package bed
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net"
@@ -57,6 +58,9 @@ func (b *Bed) Snapshot() (Snapshot, error) {
 		return s, err
 	}
 	err = filepath.WalkDir(b.StateDir, func(path string, d fs.DirEntry, err error) error {
+		if errors.Is(err, fs.ErrNotExist) && path == b.StateDir {
+			return filepath.SkipDir // the plugin creates it on first use
+		}
 		if err != nil || d.IsDir() {
 			return err
 		}

@@ -5,6 +5,7 @@ import (
 	"os"
 
 	current "github.com/containernetworking/cni/pkg/types/100"
+	"github.com/containernetworking/cni/pkg/version"
 	"github.com/vishvananda/netlink"
 
 	"github.com/vf-offload/vf-offload/pkg/config"
@@ -35,7 +36,9 @@ func podInterface(prev *current.Result, ifname string) (int, error) {
 func (a *adding) result() (*current.Result, error) {
 	res := a.prev
 	it := res.Interfaces[a.podIf]
-	it.PciID = a.pci
+	if ok, _ := version.GreaterThanOrEqualTo(a.conf.CNIVersion, "1.1.0"); ok {
+		it.PciID = a.pci // the field exists since CNI 1.1.0
+	}
 	it.Mtu = a.att.VF.MTU
 	if a.att.KubeOVNState == stateVeth {
 		if err := a.inPod(func() error {

@@ -101,6 +101,11 @@ func (s *Store) ensureDir() error {
 	if !fi.IsDir() {
 		return fmt.Errorf("state: %q exists and is not a directory (mode %s)", s.dir, fi.Mode().Type())
 	}
+	if fi.Mode().Perm()&0o077 != 0 { // an operator-made directory: nobody else may read the state
+		if err := os.Chmod(s.dir, 0o700); err != nil {
+			return fmt.Errorf("state: chmod directory %q: %w", s.dir, err)
+		}
+	}
 	return nil
 }
 
