@@ -85,6 +85,9 @@ func (p *Plugin) Add(args *skel.CmdArgs) error {
 		undo:      &undo{log: c.log}, ctx: context.Background()}
 	res, err := a.run()
 	if err != nil {
+		if held, _ := c.store.Load(pci); held == nil {
+			_ = c.store.Remove(pci) // leave no lock file behind either
+		}
 		c.log.Error("ADD failed", "ms", ms(c.start), "err", err)
 		return err
 	}
