@@ -15,6 +15,6 @@ import (
 
 func main() {
 	p := &offload.Plugin{Stderr: os.Stderr}
-	skel.PluginMainFuncs(skel.CNIFuncs{Add: p.Add, Del: p.Del, Check: p.Check},
+	skel.PluginMainFuncs(skel.CNIFuncs{Add: p.Add, Del: p.Del, Check: p.Check, Status: p.Status, GC: p.GC},
 		version.PluginSupports(config.SupportedVersions()...), "vf-offload: SR-IOV VF offload for Kube-OVN")
 }

@@ -54,14 +54,15 @@ func TestDelWithoutStateFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.del(c, p, caps)
-	// With no record of the original names, the VF comes home and the
-	// representor gets its stable derived name; nothing stays in the pod or on br-int.
+	// With no record of the original names, the VF comes home under the name
+	// kept in its ifalias and the representor gets its stable derived name;
+	// nothing stays in the pod or on br-int.
 	vf := e.b.NIC.VFs[0]
 	if links := e.inPod(p, "ip", "-o", "link", "show"); strings.Contains(links, "eth0") {
 		t.Errorf("VF left in the pod: %s", links)
 	}
-	if out := e.node("ip", "-o", "link", "show"); !strings.Contains(out, "altname vfo"+e.b.NIC.ID+"-vf0") {
-		t.Errorf("VF not back on the node:\n%s", out)
+	if out := e.node("ip", "-o", "link", "show", vf.Netdev); !strings.Contains(out, "altname vfo"+e.b.NIC.ID+"-vf0") {
+		t.Errorf("VF not back on the node as %s:\n%s", vf.Netdev, out)
 	}
 	if rep := e.node("ip", "-o", "link", "show", "pf03000vf0"); !strings.Contains(rep, "-rep0") {
 		t.Errorf("representor not renamed to its stable name: %s", rep)
@@ -69,7 +70,6 @@ func TestDelWithoutStateFile(t *testing.T) {
 	if ports := e.vsctl("list-ports", "br-int"); ports != "" {
 		t.Errorf("ports left on br-int: %q", ports)
 	}
-	_ = vf
 }
 
 func TestDelAfterNetnsGone(t *testing.T) {

@@ -6,6 +6,8 @@ import (
 	"hash/fnv"
 	"maps"
 
+	"github.com/vishvananda/netlink"
+
 	"github.com/vf-offload/vf-offload/pkg/link"
 	"github.com/vf-offload/vf-offload/pkg/ovsdb"
 )
@@ -151,6 +153,11 @@ func (a *adding) configureVF(podIf *link.Iface) error {
 		l, st, err := link.Get(a.args.IfName)
 		if err != nil {
 			return err
+		}
+		// Like Kube-OVN, keep the VF's host name in its ifalias, so that even
+		// a DEL without state brings it home under its own name.
+		if err := netlink.LinkSetAlias(l, a.att.VF.Name); err != nil {
+			return fmt.Errorf("set ifalias of %s: %w", a.args.IfName, err)
 		}
 		a.att.VF.Index = st.Index
 		if err := link.Announce(a.args.IfName, l.Attrs().HardwareAddr, st.Index, podIf.Addrs); err != nil {

@@ -41,12 +41,17 @@ type call struct {
 }
 
 func (p *Plugin) newCall(args *skel.CmdArgs, netnsRequired bool) (*call, error) {
+	if err := config.ValidateEnv(args.ContainerID, args.Netns, args.IfName, netnsRequired); err != nil {
+		return nil, types.NewError(types.ErrInvalidEnvironmentVariables, "invalid CNI environment", err.Error())
+	}
+	return p.newConfCall(args)
+}
+
+// newConfCall is newCall for the verbs without a container (STATUS, GC).
+func (p *Plugin) newConfCall(args *skel.CmdArgs) (*call, error) {
 	conf, err := config.Parse(args.StdinData)
 	if err != nil {
 		return nil, types.NewError(types.ErrInvalidNetworkConfig, "invalid vf-offload configuration", err.Error())
-	}
-	if err := config.ValidateEnv(args.ContainerID, args.Netns, args.IfName, netnsRequired); err != nil {
-		return nil, types.NewError(types.ErrInvalidEnvironmentVariables, "invalid CNI environment", err.Error())
 	}
 	c := &call{args: args, conf: conf, store: state.NewStore(conf.StateDir), start: time.Now()}
 	var out io.Writer = p.Stderr
@@ -57,8 +62,10 @@ func (p *Plugin) newCall(args *skel.CmdArgs, netnsRequired bool) (*call, error) 
 		}
 		out, c.closer = f, f
 	}
-	c.log = slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: level(conf.LogLevel)})).
-		With("container", args.ContainerID, "ifname", args.IfName)
+	c.log = slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: level(conf.LogLevel)}))
+	if args.ContainerID != "" {
+		c.log = c.log.With("container", args.ContainerID, "ifname", args.IfName)
+	}
 	return c, nil
 }
 

@@ -31,6 +31,10 @@ type Client struct {
 // bridge row named bridge and the Port and Interface rows with the given
 // names. Every call, this one included, is bounded by timeout.
 func Dial(ctx context.Context, endpoint string, timeout time.Duration, log *slog.Logger, bridge string, names ...string) (*Client, error) {
+	return dial(ctx, endpoint, timeout, log, bridge, names, nil)
+}
+
+func dial(ctx context.Context, endpoint string, timeout time.Duration, log *slog.Logger, bridge string, names []string, marker map[string]string) (*Client, error) {
 	dbm, err := dbModel()
 	if err != nil {
 		return nil, fmt.Errorf("ovsdb model: %w", err)
@@ -51,14 +55,20 @@ func Dial(ctx context.Context, endpoint string, timeout time.Duration, log *slog
 		UpdateFunc: func(string, model.Model, model.Model) { cl.poke() },
 		DeleteFunc: func(string, model.Model) { cl.poke() },
 	})
-	if _, err := c.Monitor(cctx, cl.monitor(names)); err != nil {
+	if _, err := c.Monitor(cctx, cl.monitor(names, marker)); err != nil {
 		c.Close()
 		return nil, fmt.Errorf("monitor ovsdb %s: %w", endpoint, err)
 	}
 	return cl, nil
 }
 
-func (cl *Client) monitor(names []string) *client.Monitor {
+// DialMarked is Dial for the Interface rows whose external_ids hold key=value
+// (vf-offload's ownership marker), with no Port rows: used by GC.
+func DialMarked(ctx context.Context, endpoint string, timeout time.Duration, log *slog.Logger, bridge, key, value string) (*Client, error) {
+	return dial(ctx, endpoint, timeout, log, bridge, nil, map[string]string{key: value})
+}
+
+func (cl *Client) monitor(names []string, marker map[string]string) *client.Monitor {
 	var br Bridge
 	var port Port
 	var iface Interface
@@ -74,7 +84,11 @@ func (cl *Client) monitor(names []string) *client.Monitor {
 		client.WithConditionalTable(&br, brConds, &br.Name, &br.Ports),
 		client.WithTable(&root, &root.CurCfg, &root.NextCfg, &root.OtherConfig),
 	}
-	if len(names) > 0 { // no condition would mean every row
+	if marker != nil {
+		opts = append(opts, client.WithConditionalTable(&iface,
+			[]model.Condition{{Field: &iface.ExternalIDs, Function: ovsdb.ConditionIncludes, Value: marker}},
+			&iface.Name, &iface.Type, &iface.Ofport, &iface.Error, &iface.ExternalIDs))
+	} else if len(names) > 0 { // no condition would mean every row
 		opts = append(opts,
 			client.WithConditionalTable(&port, portConds, &port.Name, &port.Interfaces, &port.ExternalIDs),
 			client.WithConditionalTable(&iface, ifaceConds, &iface.Name, &iface.Type, &iface.Ofport, &iface.Error, &iface.ExternalIDs))

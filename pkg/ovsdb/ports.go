@@ -173,3 +173,26 @@ func (cl *Client) WaitOpened(ctx context.Context, ifaceUUID, name string, stale 
 		}
 	}
 }
+
+// Marked lists the monitored interfaces (see DialMarked) by name, with
+// their external_ids.
+func (cl *Client) Marked() (map[string]map[string]string, error) {
+	var ifaces []Interface
+	if err := cl.c.List(context.Background(), &ifaces); err != nil {
+		return nil, fmt.Errorf("list marked interfaces: %w", err)
+	}
+	out := map[string]map[string]string{}
+	for _, i := range ifaces {
+		out[i.Name] = maps.Clone(i.ExternalIDs)
+	}
+	return out, nil
+}
+
+// OtherConfig returns Open_vSwitch other_config (hw-offload, tc-policy).
+func (cl *Client) OtherConfig() (map[string]string, error) {
+	var roots []OpenvSwitch
+	if err := cl.c.List(context.Background(), &roots); err != nil || len(roots) != 1 {
+		return nil, fmt.Errorf("read Open_vSwitch root row: %d rows, %v", len(roots), err)
+	}
+	return maps.Clone(roots[0].OtherConfig), nil
+}
