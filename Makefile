@@ -24,12 +24,13 @@ build:
 deps:
 	@missing=""; for pair in $(SYSTOOLS); do cmd=$${pair%%:*}; pkg=$${pair##*:}; \
 	  command -v $$cmd >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
-	missing=$$(echo $$missing | tr ' ' '\n' | sort -u | tr '\n' ' '); \
-	if [ -n "$$missing" ]; then \
-	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "installing:$$missing"; apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; \
-	  else echo "missing system packages (run 'make deps' as root):$$missing — e2e tests will skip"; fi; \
-	fi
+	missing=$$(printf '%s\n' $$missing | sort -u | xargs); \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then \
+	  echo "installing: $$missing"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; \
+	else echo "missing system packages (run 'make deps' as root): $$missing — e2e tests will skip"; fi
 
 test: deps build
 	@mkdir -p $(BIN)
@@ -42,12 +43,17 @@ test: deps build
 demo: deps build
 	$(GO) run ./e2e/demo
 
+# lint fails on gofmt or go vet findings. golangci-lint (pinned; the module
+# proxy has no @latest) runs when it can be installed and prints its findings,
+# but does not change the exit status.
+GOLANGCI_VERSION := v2.6.2
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
-	@if $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.6.2 2>/dev/null; then \
-	  "$$($(GO) env GOPATH)/bin/golangci-lint" run ./...; \
+	@if $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_VERSION) 2>/dev/null; then \
+	  "$$($(GO) env GOPATH)/bin/golangci-lint" run ./... || \
+	    echo "golangci-lint $(GOLANGCI_VERSION) reported the issues above (advisory: lint's status is gofmt + go vet)"; \
 	else echo "golangci-lint could not be installed from the module proxy; gofmt and go vet ran"; fi
 
 bench: deps build
