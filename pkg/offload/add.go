@@ -159,7 +159,7 @@ func (a *adding) refuseHeld() error {
 		return fmt.Errorf("VF %s is in use by container %s (netns %s)", a.pci, old.ContainerID, old.Netns)
 	}
 	a.log.Warn("releasing stale attachment whose netns is gone", "holder", old.ContainerID)
-	return a.call.release(old, a.pci)
+	return a.release(old, a.pci)
 }
 
 // saveState records the attachment; the first save is undone last.

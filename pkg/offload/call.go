@@ -54,7 +54,7 @@ func (p *Plugin) newConfCall(args *skel.CmdArgs) (*call, error) {
 		return nil, types.NewError(types.ErrInvalidNetworkConfig, "invalid vf-offload configuration", err.Error())
 	}
 	c := &call{args: args, conf: conf, store: state.NewStore(conf.StateDir), start: time.Now()}
-	var out io.Writer = p.Stderr
+	out := p.Stderr
 	if conf.LogFile != "" {
 		f, err := os.OpenFile(conf.LogFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 		if err != nil {
