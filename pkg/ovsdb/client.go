@@ -81,7 +81,7 @@ func (cl *Client) monitor(names []string, marker map[string]string) *client.Moni
 	var root OpenvSwitch
 	// Every monitored column must be a field of the partial models.
 	opts := []client.MonitorOption{
-		client.WithConditionalTable(&br, brConds, &br.Name, &br.Ports),
+		client.WithConditionalTable(&br, brConds, &br.Name, &br.Ports, &br.DatapathType),
 		client.WithTable(&root, &root.CurCfg, &root.NextCfg, &root.OtherConfig),
 	}
 	if marker != nil {

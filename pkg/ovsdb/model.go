@@ -7,9 +7,10 @@ import "github.com/ovn-kubernetes/libovsdb/model"
 
 // Bridge is the subset of the Bridge table vf-offload reads and mutates.
 type Bridge struct {
-	UUID  string   `ovsdb:"_uuid"`
-	Name  string   `ovsdb:"name"`
-	Ports []string `ovsdb:"ports"`
+	UUID         string   `ovsdb:"_uuid"`
+	Name         string   `ovsdb:"name"`
+	Ports        []string `ovsdb:"ports"`
+	DatapathType string   `ovsdb:"datapath_type"`
 }
 
 // Port is the subset of the Port table vf-offload uses.

@@ -196,3 +196,12 @@ func (cl *Client) OtherConfig() (map[string]string, error) {
 	}
 	return maps.Clone(roots[0].OtherConfig), nil
 }
+
+// DatapathType returns the bridge's datapath_type ("" means "system").
+func (cl *Client) DatapathType() (string, error) {
+	br, err := cl.bridgeRow()
+	if err != nil {
+		return "", err
+	}
+	return br.DatapathType, nil
+}
