@@ -1,0 +1,60 @@
+// Package inspect gathers what `vf-offload doctor` reports: the node's
+// offload setup (OVSDB, uplinks, datapath flows) and, per pod attachment,
+// its VF, representor, port, flows and a verdict from package doctor.
+package inspect
+
+// Report is the doctor's whole answer; it is also its --json output.
+type Report struct {
+	Node Node  `json:"node"`
+	Pods []Pod `json:"pods"`
+}
+
+// Node is the node-wide offload setup.
+type Node struct {
+	OVSDB          string   `json:"ovsdb"`
+	OVSDBReachable bool     `json:"ovsdbReachable"`
+	Bridge         string   `json:"bridge"`
+	DatapathType   string   `json:"datapathType"`
+	HWOffload      string   `json:"hwOffload"`
+	TCPolicy       string   `json:"tcPolicy"`
+	LBFlows        int      `json:"lbFlows"` // datapath flows with hash/dp_hash actions
+	Uplinks        []Uplink `json:"uplinks"`
+	Problems       []string `json:"problems,omitempty"`
+}
+
+// Uplink is one switchdev-capable uplink.
+type Uplink struct {
+	Netdev      string `json:"netdev"`
+	PCI         string `json:"pci"`
+	Driver      string `json:"driver"`
+	Firmware    string `json:"firmware"`
+	Eswitch     string `json:"eswitch"`     // switchdev, legacy, or unknown
+	HWTCOffload string `json:"hwTcOffload"` // on, off, or unknown
+	VFsTotal    int    `json:"vfsTotal"`
+	VFsCreated  int    `json:"vfsCreated"`
+	VFsInUse    int    `json:"vfsInUse"`
+}
+
+// Pod is one attachment and its offload verdict.
+type Pod struct {
+	Pod         string `json:"pod"` // namespace/name from the port's external_ids
+	Container   string `json:"container"`
+	IfName      string `json:"ifname"`
+	VF          string `json:"vf"`
+	Representor string `json:"representor"`
+	Ofport      int    `json:"ofport"`
+	Flows       []Flow `json:"flows"`
+	Verdict     string `json:"verdict"`
+	Reason      string `json:"reason"`
+}
+
+// Flow is one datapath flow through the representor.
+type Flow struct {
+	InPort    string `json:"inPort"`
+	Outputs   string `json:"outputs"`
+	Offloaded string `json:"offloaded"`
+	DP        string `json:"dp"`
+	Packets   uint64 `json:"packets"`
+	Bytes     uint64 `json:"bytes"`
+	Actions   string `json:"actions"`
+}
