@@ -109,3 +109,23 @@ func TestGC(t *testing.T) {
 	e.del(cb, b, capsB)
 	_ = before
 }
+
+func TestCheckRequireOffload(t *testing.T) {
+	e := newEnv(t, nic.Agilio(), 1)
+	p := e.pod("a")
+	c, caps := e.full(false, e.b.NIC.VFs[0].PCI)
+	e.add(c, p, caps)
+	if err := e.b.Check(e.ctx, c, p, "eth0", caps); err != nil {
+		t.Fatalf("CHECK without requireOffload: %v", err)
+	}
+	log, err := os.ReadFile(e.b.LogFile)
+	if err != nil || !strings.Contains(string(log), "not set up to offload") {
+		t.Errorf("CHECK should warn that the node cannot offload: %v", err)
+	}
+	strict := c.Clone()
+	strict.Plugins[1]["requireOffload"] = true
+	if err := e.b.Check(e.ctx, strict, p, "eth0", caps); err == nil || !strings.Contains(err.Error(), "cannot offload") {
+		t.Errorf("CHECK with requireOffload on the userspace bed: want failure, got %v", err)
+	}
+	e.del(c, p, caps)
+}

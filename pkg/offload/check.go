@@ -120,5 +120,11 @@ func (c *call) checkRep(att *state.Attachment) error {
 	case p.ExternalIDs["iface-id"] != att.PortExternalIDs["iface-id"]:
 		return fmt.Errorf("representor port %s has iface-id %q, ADD saw %q", att.Port, p.ExternalIDs["iface-id"], att.PortExternalIDs["iface-id"])
 	}
+	if why := offloadMissing(ovs); why != "" {
+		if c.conf.RequireOffload {
+			return fmt.Errorf("the node cannot offload %s: %s", att.Port, why)
+		}
+		c.log.Warn("the node is not set up to offload; traffic runs through the CPU", "reason", why)
+	}
 	return nil
 }
