@@ -55,13 +55,9 @@ func (p *Plugin) Add(args *skel.CmdArgs) error {
 		return err
 	}
 	defer c.close()
-	if c.conf.PrevResult == nil {
-		return types.NewError(types.ErrInvalidNetworkConfig,
-			"vf-offload has no prevResult: it must be chained after Kube-OVN", "")
-	}
-	prev, err := current.NewResultFromResult(c.conf.PrevResult)
+	prev, err := c.prevResult()
 	if err != nil {
-		return types.NewError(types.ErrDecodingFailure, "cannot convert prevResult", err.Error())
+		return err
 	}
 	pci, err := c.deviceID()
 	if err != nil {

@@ -7,7 +7,6 @@ import (
 	"slices"
 
 	"github.com/containernetworking/cni/pkg/skel"
-	"github.com/containernetworking/cni/pkg/types"
 	current "github.com/containernetworking/cni/pkg/types/100"
 	"github.com/containernetworking/plugins/pkg/ns"
 	"github.com/vishvananda/netlink"
@@ -27,12 +26,9 @@ func (p *Plugin) Check(args *skel.CmdArgs) error {
 		return err
 	}
 	defer c.close()
-	if c.conf.PrevResult == nil {
-		return types.NewError(types.ErrInvalidNetworkConfig, "CHECK needs prevResult", "")
-	}
-	prev, err := current.NewResultFromResult(c.conf.PrevResult)
+	prev, err := c.prevResult()
 	if err != nil {
-		return types.NewError(types.ErrDecodingFailure, "cannot convert prevResult", err.Error())
+		return err
 	}
 	pci, err := c.deviceID()
 	if err != nil {

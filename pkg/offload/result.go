@@ -4,12 +4,26 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/containernetworking/cni/pkg/types"
 	current "github.com/containernetworking/cni/pkg/types/100"
 	"github.com/containernetworking/cni/pkg/version"
 	"github.com/vishvananda/netlink"
 
 	"github.com/vf-offload/vf-offload/pkg/config"
 )
+
+// prevResult is the chain's result so far, which ADD and CHECK need.
+func (c *call) prevResult() (*current.Result, error) {
+	if c.conf.PrevResult == nil {
+		return nil, types.NewError(types.ErrInvalidNetworkConfig,
+			"vf-offload has no prevResult: it must be chained after Kube-OVN", "")
+	}
+	prev, err := current.NewResultFromResult(c.conf.PrevResult)
+	if err != nil {
+		return nil, types.NewError(types.ErrDecodingFailure, "cannot convert prevResult", err.Error())
+	}
+	return prev, nil
+}
 
 // podInterface returns the index of the pod's interface ifname in prev, and
 // checks that every IP refers to an existing interface.
