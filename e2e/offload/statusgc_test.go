@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/containernetworking/cni/pkg/types"
@@ -128,4 +129,34 @@ func TestCheckRequireOffload(t *testing.T) {
 		t.Errorf("CHECK with requireOffload on the userspace bed: want failure, got %v", err)
 	}
 	e.del(c, p, caps)
+}
+
+// TestLockTimeoutIsTryAgain holds the VF's lock the way another plugin
+// process would and expects ADD to give up with CNI error 11, changing nothing.
+func TestLockTimeoutIsTryAgain(t *testing.T) {
+	e := newEnv(t, nic.Agilio(), 1)
+	p := e.pod("a")
+	vf := e.b.NIC.VFs[0]
+	if err := os.MkdirAll(e.b.StateDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(filepath.Join(e.b.StateDir, vf.PCI+".lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	c, caps := e.full(false, vf.PCI)
+	if _, err := e.b.Add(e.ctx, c, p, "eth0", caps); err == nil {
+		t.Fatal("ADD succeeded while the VF's lock was held")
+	}
+	vfo := c.Clone()
+	vfo.Plugins = vfo.Plugins[1:2]
+	// DEL of vf-offload alone, so the Kube-OVN stand-in's DEL does not hide the code.
+	err = e.b.Del(e.ctx, vfo, p, "eth0", caps)
+	if cniCode(err) != 11 || !strings.Contains(err.Error(), vf.PCI) {
+		t.Errorf("want CNI error 11 naming %s, got %v", vf.PCI, err)
+	}
 }

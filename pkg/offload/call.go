@@ -20,7 +20,7 @@ import (
 
 // Timeouts of one CNI call.
 const (
-	lockTimeout  = 20 * time.Second
+	lockTimeout  = 10 * time.Second
 	ovsdbTimeout = 10 * time.Second
 )
 
