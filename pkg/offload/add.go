@@ -77,7 +77,7 @@ func (p *Plugin) Add(args *skel.CmdArgs) error {
 	}
 	defer unlock()
 	a := &adding{call: c, pci: pci, prev: prev, podIf: podIf, port: config.HostPortName(args.ContainerID, args.IfName),
-		hostAside: "vfo" + args.ContainerID[:min(12, len(args.ContainerID))],
+		hostAside: hostAsideName(args.ContainerID),
 		undo:      &undo{log: c.log}, ctx: context.Background()}
 	res, err := a.run()
 	if err != nil {

@@ -104,6 +104,7 @@ func (a *adding) addVeth() error {
 			return a.saveState("added")
 		}, nil},
 	}
+	faultPoint("ADD: state saved")
 	for _, s := range steps {
 		if err := a.step(s.name, s.do); err != nil {
 			return err
@@ -111,6 +112,7 @@ func (a *adding) addVeth() error {
 		if s.undo != nil {
 			a.undo.push(s.name, s.undo)
 		}
+		faultPoint("ADD: " + s.name)
 	}
 	a.dev.Rep = a.port
 	// The VF is in place and the port open: Kube-OVN's veth can go.
@@ -118,6 +120,11 @@ func (a *adding) addVeth() error {
 		a.log.Warn("could not delete Kube-OVN's veth", "veth", podAside, "err", err)
 	}
 	return nil
+}
+
+// hostAsideName is the temporary name of Kube-OVN's host veth end.
+func hostAsideName(containerID string) string {
+	return "vfo" + containerID[:min(12, len(containerID))]
 }
 
 // asideName is the temporary name of Kube-OVN's veth in the pod.

@@ -88,7 +88,7 @@ func (c *call) release(att *state.Attachment, pci string) error {
 		return c.store.Remove(pci)
 	}
 	ctx := context.Background()
-	ovs, err := ovsdb.Dial(ctx, c.conf.OVSDB, ovsdbTimeout, c.log, att.Bridge, att.Port, dev.Rep)
+	ovs, err := ovsdb.Dial(ctx, c.conf.OVSDB, ovsdbTimeout, c.log, att.Bridge, att.Port, hostAsideName(att.ContainerID), dev.Rep)
 	if err != nil {
 		return err
 	}
@@ -100,10 +100,12 @@ func (c *call) release(att *state.Attachment, pci string) error {
 	}{
 		{"take representor off the bridge", r.unplugRep},
 		{"bring VF home", r.vfHome},
+		{"remove what an interrupted ADD set aside", r.dropAside},
 	} {
 		if err := c.step(s.name, s.fn); err != nil {
 			return err
 		}
+		faultPoint("DEL: " + s.name)
 	}
 	return c.store.Remove(pci)
 }
@@ -225,4 +227,32 @@ func (r *releasing) fromPod(name *string) error {
 		*name = "vf" + sriov.StableRepName(r.dev.PFPCI, r.dev.Index)[2:]
 	}
 	return link.Move(pod, r.att.IfName, host, *name)
+}
+
+// dropAside removes Kube-OVN's veth and port that an ADD which died half way
+// had renamed aside (Kube-OVN's own DEL, which runs next, looks for them
+// under their usual names only). Without such an ADD there is nothing here.
+func (r *releasing) dropAside() error {
+	aside := hostAsideName(r.att.ContainerID)
+	p, err := r.ovs.Port(aside)
+	if err != nil {
+		return err
+	}
+	if p != nil && p.OnBridge && p.ExternalIDs["vendor"] == "kube-ovn" {
+		if err := r.ovs.DeletePort(r.ctx, p.PortUUID, aside); err != nil {
+			return err
+		}
+	}
+	if err := link.Delete(aside); err != nil { // its peer in the pod goes with it
+		return err
+	}
+	if r.att.Netns == "" || r.att.IfName == "" {
+		return nil
+	}
+	pod, err := ns.GetNS(r.att.Netns)
+	if err != nil {
+		return nil
+	}
+	defer pod.Close()
+	return pod.Do(func(ns.NetNS) error { return link.Delete(asideName(r.att.IfName)) })
 }

@@ -1,0 +1,95 @@
+package offload_test
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/vf-offload/vf-offload/e2e/nic"
+)
+
+// faultPoints are the points between two changes of ADD (veth state) and
+// DEL where the fault-tagged plugin binary kills itself (pkg/offload
+// faultPoint); the shipped binary has no such points.
+var faultPoints = []string{
+	"ADD: state saved",
+	"ADD: set VF admin MAC",
+	"ADD: set Kube-OVN's veth aside in the pod",
+	"ADD: move VF into the pod",
+	"ADD: configure VF in the pod",
+	"ADD: set Kube-OVN's host veth aside",
+	"ADD: rename representor",
+	"ADD: swap ports on the bridge",
+	"ADD: representor MTU and up",
+	"DEL: take representor off the bridge",
+	"DEL: bring VF home",
+	"DEL: remove what an interrupted ADD set aside",
+}
+
+// useFaultBinary builds vf-offload with the vfo_faults tag and makes the
+// bed run it in place of the shipped one.
+func (e *env) useFaultBinary() {
+	e.t.Helper()
+	bin := filepath.Join(e.t.TempDir(), "vf-offload")
+	cmd := exec.Command("go", "build", "-tags", "vfo_faults", "-o", bin, "./plugin")
+	cmd.Dir = e.b.Bins.Repo
+	if out, err := cmd.CombinedOutput(); err != nil {
+		e.t.Fatalf("build the fault binary: %v\n%s", err, out)
+	}
+	if err := os.WriteFile(filepath.Join(e.b.Dir, "wrap", "vf-offload"), []byte(e.b.NIC.WrapperScript(bin)), 0o755); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// TestCrashAtEveryStep kills the plugin right after each step of ADD and
+// DEL, then runs DEL as the runtime would, and requires the node to be
+// exactly as before ADD (links, names, MACs, MTUs, netns membership, OVS
+// ports and external_ids, state files); then a fresh ADD of the same VF
+// must work.
+func TestCrashAtEveryStep(t *testing.T) {
+	e := newEnv(t, nic.Agilio(), 1)
+	e.useFaultBinary()
+	vf := e.b.NIC.VFs[0]
+	matrix := []string{fmt.Sprintf("%-50s %-22s %s", "killed after", "first call", "after DEL")}
+	for i, point := range faultPoints {
+		p := e.pod(fmt.Sprintf("f%d", i))
+		c, caps := e.full(false, vf.PCI)
+		before := e.snapshot()
+		first := "ADD died"
+		if strings.HasPrefix(point, "ADD") {
+			os.Setenv("VFO_FAULT", point)
+			_, err := e.b.Add(e.ctx, c, p, "eth0", caps)
+			os.Unsetenv("VFO_FAULT")
+			if err == nil {
+				t.Fatalf("%s: ADD survived its fault point", point)
+			}
+		} else {
+			e.add(c, p, caps)
+			os.Setenv("VFO_FAULT", point)
+			err := e.b.Del(e.ctx, c, p, "eth0", caps)
+			os.Unsetenv("VFO_FAULT")
+			if err == nil {
+				t.Fatalf("%s: DEL survived its fault point", point)
+			}
+			first = "ADD ok, DEL died"
+		}
+		e.del(c, p, caps)
+		outcome := "node as before ADD"
+		if d := bed_diff(before, e.snapshot()); d != "" {
+			outcome = "DIFFERS"
+			t.Errorf("%s: after DEL the node differs from before ADD:\n%s", point, d)
+		}
+		// The VF is usable again.
+		e.add(c, p, caps)
+		e.assertWired(p, vf)
+		e.del(c, p, caps)
+		if _, err := p.Destroy(); err != nil {
+			t.Fatal(err)
+		}
+		matrix = append(matrix, fmt.Sprintf("%-50s %-22s %s", point, first, outcome))
+	}
+	t.Logf("fault matrix (%d points):\n%s", len(faultPoints), strings.Join(matrix, "\n"))
+}
