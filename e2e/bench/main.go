@@ -1,0 +1,636 @@
+// Command bench is `make bench` (issue 7): it measures vf-offload the way a
+// container runtime runs it — a fresh process per call through libcni — on
+// the e2e bed (node netns, private userspace OVS, emulated Agilio NIC with 64
+// VFs), and in the same run the floor (e2e/bench/floor: one libovsdb
+// transaction plus the wait for ofport) and the baseline (the same wiring
+// with ovs-vsctl and ip commands, as Kube-OVN's daemon does it). It prints
+// p50/p95 per operation and the issue's targets, and writes the table to
+// -out. Targets are reported, never asserted. Needs root.
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/containernetworking/cni/libcni"
+	"github.com/containernetworking/cni/pkg/invoke"
+	"github.com/containernetworking/cni/pkg/types"
+	"github.com/containernetworking/cni/pkg/version"
+
+	"github.com/vf-offload/vf-offload/e2e/bed"
+	"github.com/vf-offload/vf-offload/e2e/nic"
+)
+
+var (
+	runs    = flag.Int("n", 30, "samples per operation")
+	out     = flag.String("out", "bin/bench.txt", "result file")
+	burstN  = flag.Int("burst", 64, "pods in the burst (VFs on the NIC)")
+	bigPort = flag.Int("ports", 1000, "other ports on br-int for the large case")
+	verbose = flag.Bool("v", false, "progress on stderr")
+)
+
+func logf(format string, a ...any) {
+	if *verbose {
+		fmt.Fprintf(os.Stderr, "bench: "+format+"\n", a...)
+	}
+}
+
+func main() {
+	flag.Parse()
+	if os.Geteuid() != 0 {
+		fmt.Fprintln(os.Stderr, "bench: not running as root — the bed needs root (netns, OVS, emulated NIC); run `sudo make bench`. Nothing measured.")
+		os.Exit(2)
+	}
+	if why := bed.Missing(); why != "" {
+		fmt.Fprintln(os.Stderr, "bench: the bed cannot start:", why, "(run `make deps` as root)")
+		os.Exit(2)
+	}
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+// rusageExec is libcni's exec with each child's rusage recorded, so the
+// plugin's peak RSS comes from the very calls that are timed.
+type rusageExec struct {
+	mu     sync.Mutex
+	maxrss map[string][]int64 // CNI_COMMAND -> ru_maxrss (KiB) of wrapper+plugin
+}
+
+func (e *rusageExec) ExecPlugin(ctx context.Context, path string, stdin []byte, env []string) ([]byte, error) {
+	var stdout, stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, path)
+	cmd.Env, cmd.Stdin, cmd.Stdout, cmd.Stderr = env, bytes.NewReader(stdin), &stdout, &stderr
+	err := cmd.Run()
+	if cmd.ProcessState != nil {
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			verb := "?"
+			for _, kv := range env {
+				if v, ok := strings.CutPrefix(kv, "CNI_COMMAND="); ok {
+					verb = v
+				}
+			}
+			e.mu.Lock()
+			e.maxrss[filepath.Base(path)+" "+verb] = append(e.maxrss[filepath.Base(path)+" "+verb], ru.Maxrss)
+			e.mu.Unlock()
+		}
+	}
+	if err != nil {
+		var perr types.Error
+		if json.Unmarshal(stdout.Bytes(), &perr) == nil && perr.Code != 0 {
+			return nil, &perr
+		}
+		return nil, fmt.Errorf("%s: %w: %s%s", path, err, stdout.String(), stderr.String())
+	}
+	return stdout.Bytes(), nil
+}
+
+func (e *rusageExec) FindInPath(p string, paths []string) (string, error) {
+	return invoke.FindInPath(p, paths)
+}
+
+func (e *rusageExec) Decode(b []byte) (version.PluginInfo, error) {
+	return (&version.PluginDecoder{}).Decode(b)
+}
+
+type bench struct {
+	b     *bed.Bed
+	ctx   context.Context
+	ex    *rusageExec
+	cni   *libcni.CNIConfig
+	floor string // floor binary wrapped like the plugin
+	noop  string // /bin/true wrapped like the plugin
+	nodeN string // node netns name
+	res   []row
+	seq   int
+}
+
+type row struct {
+	op, ports string
+	d         []time.Duration
+	fails     int
+	note      string
+}
+
+func run() error {
+	start := time.Now()
+	prof := nic.Agilio()
+	b, err := bed.Start(bed.Options{NIC: &prof, NumVFs: *burstN, Dir: "/tmp", Logf: logf})
+	if err != nil {
+		return fmt.Errorf("start bed: %w", err)
+	}
+	defer func() {
+		if err := b.Close(); err != nil {
+			fmt.Fprintln(os.Stderr, "bench: close bed:", err)
+		}
+	}()
+	if berr := b.Bins.Failed["vf-offload"]; berr != nil {
+		return fmt.Errorf("vf-offload does not build: %w", berr)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+	defer cancel()
+	ex := &rusageExec{maxrss: map[string][]int64{}}
+	bn := &bench{b: b, ctx: ctx, ex: ex, cni: libcni.NewCNIConfigWithCacheDir([]string{b.CNIPath}, b.CacheDir, ex),
+		nodeN: filepath.Base(b.NodeNS)}
+	if err := bn.wrappers(); err != nil {
+		return err
+	}
+	// Warm-up (page cache, first exec of each binary); not recorded.
+	if _, err := bn.pluginSample(0, false); err != nil {
+		return fmt.Errorf("warm-up: %w", err)
+	}
+	var setup []string
+	for _, ports := range []int{10, *bigPort} {
+		d, err := bn.dummyPorts(ports)
+		if err != nil {
+			return err
+		}
+		setup = append(setup, fmt.Sprintf("%d other ports added in %s", ports, d.Round(time.Millisecond)))
+		label := fmt.Sprint(ports)
+		if err := bn.measure(label); err != nil {
+			return err
+		}
+		if ports == 10 {
+			if err := bn.burst(label); err != nil {
+				return err
+			}
+		}
+	}
+	return bn.report(time.Since(start), setup)
+}
+
+// wrappers writes a floor and a no-op wrapper shaped exactly like the bed's
+// plugin wrappers (record stdin with sh+cat, then nsenter+unshare+mounts+exec).
+func (bn *bench) wrappers() error {
+	b := bn.b
+	dir := filepath.Join(b.Dir, "bench")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	floorBin := filepath.Join(b.Bins.Repo, "bin", "bench", "floor")
+	cmd := exec.Command("go", "build", "-o", floorBin, "./e2e/bench/floor")
+	cmd.Dir = b.Bins.Repo
+	if o, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("build floor: %w: %s", err, o)
+	}
+	for name, real := range map[string]string{"floor": floorBin, "noop": "/bin/true"} {
+		inner := filepath.Join(dir, name+"-inner")
+		if err := os.WriteFile(inner, []byte(b.NIC.WrapperScript(real)), 0o755); err != nil {
+			return err
+		}
+		script := fmt.Sprintf("#!/bin/sh\nf=%s/$(date +%%s%%N)-%s-${CNI_COMMAND:-none}.json\ncat >\"$f\"\nexec %s \"$@\" <\"$f\"\n",
+			b.CallsDir, name, inner)
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(script), 0o755); err != nil {
+			return err
+		}
+		if name == "floor" {
+			bn.floor = p
+		} else {
+			bn.noop = p
+		}
+	}
+	return nil
+}
+
+// dummyPorts brings br-int to n ports besides the ones under test, in one
+// ovs-vsctl call. They have no netdev (ofport -1): they sit in OVSDB and in
+// every vswitchd reconfiguration, which retries opening them.
+func (bn *bench) dummyPorts(n int) (time.Duration, error) {
+	have, err := bn.b.OVS.Vsctl("list-ports", bn.b.OVS.Bridge)
+	if err != nil {
+		return 0, err
+	}
+	cur := len(strings.Fields(have))
+	args := []string{}
+	for i := cur; i < n; i++ {
+		args = append(args, "--", "add-port", bn.b.OVS.Bridge, fmt.Sprintf("bdum%d", i))
+	}
+	if len(args) == 0 {
+		return 0, nil
+	}
+	t := time.Now()
+	_, err = bn.b.OVS.Vsctl(append([]string{"--timeout=600"}, args...)...)
+	return time.Since(t), err
+}
+
+func (bn *bench) record(op, ports, note string, d []time.Duration, fails int) {
+	bn.res = append(bn.res, row{op: op, ports: ports, d: d, fails: fails, note: note})
+}
+
+func (bn *bench) measure(ports string) error {
+	var add, chk, del, st, flo, noop, badd, bdel []time.Duration
+	for i := 0; i < *runs; i++ {
+		s, err := bn.pluginSample(i, true)
+		if err != nil {
+			return fmt.Errorf("vf-offload sample %d at %s ports: %w", i, ports, err)
+		}
+		add, chk, del, st = append(add, s[0]), append(chk, s[1]), append(del, s[2]), append(st, s[3])
+		d, err := bn.floorSample()
+		if err != nil {
+			return fmt.Errorf("floor sample %d at %s ports: %w", i, ports, err)
+		}
+		flo = append(flo, d)
+		a, dd, err := bn.baselineSample(i)
+		if err != nil {
+			return fmt.Errorf("baseline sample %d at %s ports: %w", i, ports, err)
+		}
+		badd, bdel = append(badd, a), append(bdel, dd)
+		t := time.Now()
+		if o, err := exec.Command(bn.noop).CombinedOutput(); err != nil {
+			return fmt.Errorf("no-op wrapper: %w: %s", err, o)
+		}
+		noop = append(noop, time.Since(t))
+		logf("%s ports: sample %d done", ports, i)
+	}
+	bn.record("vf-offload ADD (veth state)", ports, "libcni AddNetwork, one step", add, 0)
+	bn.record("vf-offload DEL", ports, "libcni DelNetwork, one step", del, 0)
+	bn.record("vf-offload CHECK", ports, "libcni CheckNetwork, one step", chk, 0)
+	bn.record("vf-offload STATUS", ports, "libcni GetStatusNetworkList", st, 0)
+	bn.record("floor ADD", ports, "libovsdb: 1 txn + wait ofport", flo, 0)
+	bn.record("baseline ADD", ports, "ovs-vsctl + ip, Kube-OVN style", badd, 0)
+	bn.record("baseline DEL", ports, "ovs-vsctl + ip", bdel, 0)
+	bn.record("bed wrapper alone", ports, "/bin/true via plugin wrapper", noop, 0)
+	return nil
+}
+
+// pod is one pod in Kube-OVN's veth state with its vf-offload config.
+type pod struct {
+	p      *bed.Pod
+	vf     nic.VF
+	koList *libcni.NetworkConfigList
+	vfo    *libcni.PluginConfig
+	rt     *libcni.RuntimeConf
+}
+
+func (bn *bench) newPod(i int) (*pod, error) {
+	b := bn.b
+	bn.seq++
+	p, err := b.AddPod(fmt.Sprintf("p%d", bn.seq), "default")
+	if err != nil {
+		return nil, err
+	}
+	vf := b.NIC.VFs[i%len(b.NIC.VFs)]
+	c, caps, err := b.Multus(b.ChainFull(false), vf.PCI)
+	if err != nil {
+		return nil, err
+	}
+	ko := bed.Conflist{Name: c.Name, CNIVersion: c.CNIVersion, Plugins: c.Plugins[:1]}
+	list, err := libcni.ConfListFromBytes(ko.Bytes())
+	if err != nil {
+		return nil, err
+	}
+	rt := &libcni.RuntimeConf{ContainerID: p.ContainerID, NetNS: p.Netns, IfName: "eth0", Args: p.CNIArgs(), CapabilityArgs: caps}
+	r, err := bn.cni.AddNetworkList(bn.ctx, list, rt)
+	if err != nil {
+		_, _ = p.Destroy()
+		return nil, fmt.Errorf("kube-ovn stand-in ADD: %w", err)
+	}
+	conf := c.Plugins[1]
+	conf["name"], conf["cniVersion"] = "vfo-bench", c.CNIVersion
+	var buf bytes.Buffer
+	if err := r.PrintTo(&buf); err != nil {
+		return nil, err
+	}
+	conf["prevResult"] = json.RawMessage(buf.Bytes())
+	raw, _ := json.Marshal(conf)
+	pc, err := libcni.ConfFromBytes(raw)
+	if err != nil {
+		return nil, err
+	}
+	return &pod{p: p, vf: vf, koList: list, vfo: pc, rt: rt}, nil
+}
+
+func (bn *bench) dropPod(pd *pod) error {
+	if err := bn.cni.DelNetworkList(bn.ctx, pd.koList, pd.rt); err != nil {
+		return fmt.Errorf("kube-ovn stand-in DEL: %w", err)
+	}
+	_, err := pd.p.Destroy()
+	return err
+}
+
+// pluginSample: stand-in ADD (untimed), then vf-offload ADD, CHECK, STATUS
+// and DEL, each one timed libcni call, then stand-in DEL (untimed).
+func (bn *bench) pluginSample(i int, _ bool) ([4]time.Duration, error) {
+	var d [4]time.Duration
+	pd, err := bn.newPod(i)
+	if err != nil {
+		return d, err
+	}
+	t := time.Now()
+	if _, err := bn.cni.AddNetwork(bn.ctx, pd.vfo, pd.rt); err != nil {
+		return d, fmt.Errorf("ADD: %w", err)
+	}
+	d[0] = time.Since(t)
+	t = time.Now()
+	if err := bn.cni.CheckNetwork(bn.ctx, pd.vfo, pd.rt); err != nil {
+		return d, fmt.Errorf("CHECK: %w", err)
+	}
+	d[1] = time.Since(t)
+	list := &libcni.NetworkConfigList{Name: "vfo-bench", CNIVersion: "1.1.0", Plugins: []*libcni.PluginConfig{pd.vfo}}
+	t = time.Now()
+	if err := bn.cni.GetStatusNetworkList(bn.ctx, list); err != nil {
+		return d, fmt.Errorf("STATUS: %w", err)
+	}
+	d[3] = time.Since(t)
+	t = time.Now()
+	if err := bn.cni.DelNetwork(bn.ctx, pd.vfo, pd.rt); err != nil {
+		return d, fmt.Errorf("DEL: %w", err)
+	}
+	d[2] = time.Since(t)
+	return d, bn.dropPod(pd)
+}
+
+func (bn *bench) node(args ...string) error {
+	if o, err := exec.Command("ip", append([]string{"-n", bn.nodeN}, args...)...).CombinedOutput(); err != nil {
+		return fmt.Errorf("ip %v: %w: %s", args, err, o)
+	}
+	return nil
+}
+
+// floorSample: a fresh veth end in the node (untimed), the floor binary
+// through the plugin's wrapper (timed), then the port and veth removed.
+func (bn *bench) floorSample() (time.Duration, error) {
+	name := "bfloor0"
+	if err := bn.node("link", "add", name, "type", "veth", "peer", "name", name+"p"); err != nil {
+		return 0, err
+	}
+	if err := bn.node("link", "set", name, "up"); err != nil {
+		return 0, err
+	}
+	cmd := exec.Command(bn.floor, "-db", bn.b.OVS.DB, "-bridge", bn.b.OVS.Bridge, "-port", name)
+	cmd.Env = append(os.Environ(), "CNI_COMMAND=ADD")
+	t := time.Now()
+	o, err := cmd.CombinedOutput()
+	d := time.Since(t)
+	if err != nil {
+		return 0, fmt.Errorf("floor: %w: %s", err, o)
+	}
+	if _, err := bn.b.OVS.Vsctl("--if-exists", "del-port", bn.b.OVS.Bridge, name); err != nil {
+		return 0, err
+	}
+	return d, bn.node("link", "del", name)
+}
+
+func sh(args ...string) error {
+	if o, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
+		return fmt.Errorf("%s: %w: %s", strings.Join(args, " "), err, o)
+	}
+	return nil
+}
+
+// baselineSample wires VF i into an empty pod netns the way Kube-OVN's
+// daemon does (one ip command per step, ovs-vsctl add-port with
+// external_ids, waiting for vswitchd as ovs-vsctl does by default), then
+// undoes it. Every command is a fresh process; both halves are timed.
+func (bn *bench) baselineSample(i int) (time.Duration, time.Duration, error) {
+	b := bn.b
+	bn.seq++
+	p, err := b.AddPod(fmt.Sprintf("q%d", bn.seq), "default")
+	if err != nil {
+		return 0, 0, err
+	}
+	vf := b.NIC.VFs[(i+len(b.NIC.VFs)/2)%len(b.NIC.VFs)]
+	port := bed.HostPort(p.ContainerID, "eth0")
+	pn, nn := p.NetnsName, bn.nodeN
+	vsctl := func(a ...string) []string {
+		return append([]string{"ovs-vsctl", "--db=" + b.OVS.DB, "--timeout=30"}, a...)
+	}
+	addSteps := [][]string{
+		{"ip", "-n", nn, "link", "set", vf.Netdev, "down"},
+		{"ip", "-n", nn, "link", "set", vf.Netdev, "netns", pn},
+		{"ip", "-n", pn, "link", "set", vf.Netdev, "name", "eth0"},
+		{"ip", "-n", pn, "link", "set", "eth0", "address", p.MAC.String()},
+		{"ip", "-n", pn, "link", "set", "eth0", "mtu", "1400"},
+		{"ip", "-n", pn, "addr", "add", p.IP.String(), "dev", "eth0"},
+		{"ip", "-n", pn, "link", "set", "eth0", "up"},
+		{"ip", "-n", pn, "route", "add", "default", "via", p.Gateway.String(), "dev", "eth0"},
+		{"ip", "-n", nn, "link", "set", vf.Rep, "down"},
+		{"ip", "-n", nn, "link", "set", vf.Rep, "name", port},
+		vsctl("--may-exist", "add-port", b.OVS.Bridge, port, "--", "set", "interface", port,
+			"external_ids:iface-id="+p.Name+"."+p.Namespace, "external_ids:vendor=kube-ovn",
+			"external_ids:pod_name="+p.Name, "external_ids:pod_namespace="+p.Namespace,
+			"external_ids:pod_netns="+p.Netns, "external_ids:ip="+p.IP.IP.String()),
+		{"ip", "-n", nn, "link", "set", port, "mtu", "1400", "up"},
+	}
+	delSteps := [][]string{
+		vsctl("--if-exists", "del-port", b.OVS.Bridge, port),
+		{"ip", "-n", nn, "link", "set", port, "down"},
+		{"ip", "-n", nn, "link", "set", port, "name", vf.Rep},
+		{"ip", "-n", pn, "link", "set", "eth0", "down"},
+		{"ip", "-n", pn, "link", "set", "eth0", "netns", nn},
+		{"ip", "-n", nn, "link", "set", "eth0", "name", vf.Netdev},
+		{"ip", "-n", nn, "link", "set", vf.Netdev, "address", vf.VFMAC},
+	}
+	timed := func(steps [][]string) (time.Duration, error) {
+		t := time.Now()
+		for _, s := range steps {
+			if err := sh(s...); err != nil {
+				return 0, err
+			}
+		}
+		return time.Since(t), nil
+	}
+	a, err := timed(addSteps)
+	if err != nil {
+		return 0, 0, err
+	}
+	d, err := timed(delSteps)
+	if err != nil {
+		return 0, 0, err
+	}
+	_, err = p.Destroy()
+	return a, d, err
+}
+
+// burst: n pods in veth state (untimed), then n vf-offload ADDs started at
+// once, wall time until all returned; then n DELs likewise.
+func (bn *bench) burst(ports string) error {
+	n := *burstN
+	pods := make([]*pod, n)
+	for i := range pods {
+		pd, err := bn.newPod(i)
+		if err != nil {
+			return fmt.Errorf("burst pod %d: %w", i, err)
+		}
+		pods[i] = pd
+	}
+	runAll := func(f func(*pod) error) (time.Duration, int, []time.Duration, error) {
+		var wg sync.WaitGroup
+		errs := make([]error, n)
+		each := make([]time.Duration, n)
+		gate := make(chan struct{})
+		for i, pd := range pods {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-gate
+				t := time.Now()
+				errs[i] = f(pd)
+				each[i] = time.Since(t)
+			}()
+		}
+		t := time.Now()
+		close(gate)
+		wg.Wait()
+		wall := time.Since(t)
+		fails := 0
+		var first error
+		for _, e := range errs {
+			if e != nil {
+				fails++
+				if first == nil {
+					first = e
+				}
+			}
+		}
+		return wall, fails, each, first
+	}
+	wall, fails, each, ferr := runAll(func(pd *pod) error { _, err := bn.cni.AddNetwork(bn.ctx, pd.vfo, pd.rt); return err })
+	if ferr != nil {
+		fmt.Fprintln(os.Stderr, "bench: burst ADD failure (first):", ferr)
+	}
+	bn.record(fmt.Sprintf("burst %d ADD: wall", n), ports, "all started at once", []time.Duration{wall}, fails)
+	bn.record(fmt.Sprintf("burst %d ADD: each call", n), ports, "", each, fails)
+	wall, fails, each, ferr = runAll(func(pd *pod) error { return bn.cni.DelNetwork(bn.ctx, pd.vfo, pd.rt) })
+	if ferr != nil {
+		fmt.Fprintln(os.Stderr, "bench: burst DEL failure (first):", ferr)
+	}
+	bn.record(fmt.Sprintf("burst %d DEL: wall", n), ports, "all started at once", []time.Duration{wall}, fails)
+	bn.record(fmt.Sprintf("burst %d DEL: each call", n), ports, "", each, fails)
+	for _, pd := range pods {
+		if err := bn.dropPod(pd); err != nil {
+			return fmt.Errorf("burst teardown: %w", err)
+		}
+	}
+	return nil
+}
+
+func pct(d []time.Duration, p float64) time.Duration {
+	s := append([]time.Duration(nil), d...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	k := int(p*float64(len(s))+0.999999) - 1 // nearest rank
+	if k < 0 {
+		k = 0
+	}
+	return s[k]
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
+
+func (bn *bench) find(op, ports string) *row {
+	for i := range bn.res {
+		if bn.res[i].op == op && bn.res[i].ports == ports {
+			return &bn.res[i]
+		}
+	}
+	return nil
+}
+
+func verdict(ok bool) string {
+	if ok {
+		return "met"
+	}
+	return "NOT met"
+}
+
+func (bn *bench) report(total time.Duration, setup []string) error {
+	var w bytes.Buffer
+	fmt.Fprintf(&w, "| operation | other ports | n | p50 | p95 | fails | how |\n|---|---|---|---|---|---|---|\n")
+	for _, r := range bn.res {
+		fmt.Fprintf(&w, "| %s | %s | %d | %s | %s | %d | %s |\n", r.op, r.ports, len(r.d), ms(pct(r.d, .5)), ms(pct(r.d, .95)), r.fails, r.note)
+	}
+	// Peak RSS of ADD processes, from the timed libcni calls.
+	var rss []int64
+	for k, v := range bn.ex.maxrss {
+		if k == "vf-offload ADD" {
+			rss = v
+		}
+	}
+	sort.Slice(rss, func(i, j int) bool { return rss[i] < rss[j] })
+	var rssMax int64
+	if len(rss) > 0 {
+		rssMax = rss[len(rss)-1]
+	}
+	size := int64(-1)
+	if st, err := os.Stat(filepath.Join(bn.b.Bins.Repo, "bin", "vf-offload")); err == nil {
+		size = st.Size()
+	}
+	fmt.Fprintf(&w, "\npeak RSS of one ADD process (ru_maxrss of wrapper+plugin, %d ADDs): p50 %.1f MiB, max %.1f MiB\n",
+		len(rss), float64(pct64(rss, .5))/1024, float64(rssMax)/1024)
+	fmt.Fprintf(&w, "binary size of bin/vf-offload: %.1f MiB (%d bytes)\n", float64(size)/(1<<20), size)
+
+	// Targets.
+	fmt.Fprintf(&w, "\n| target (issue 7) | measured | verdict |\n|---|---|---|\n")
+	for _, ports := range []string{"10", fmt.Sprint(*bigPort)} {
+		for _, v := range []string{"ADD", "DEL"} {
+			op := "vf-offload " + v
+			if v == "ADD" {
+				op += " (veth state)"
+			}
+			r, base := bn.find(op, ports), bn.find("baseline "+v, ports)
+			if r == nil || base == nil {
+				continue
+			}
+			p, bp := pct(r.d, .5), pct(base.d, .5)
+			fmt.Fprintf(&w, "| %s p50 <= 10 ms (%s ports) | %s | %s |\n", v, ports, ms(p), verdict(p <= 10*time.Millisecond))
+			fmt.Fprintf(&w, "| %s >= 2x faster than baseline (%s ports) | %s vs %s (%.1fx) | %s |\n", v, ports, ms(p), ms(bp),
+				float64(bp)/float64(p), verdict(2*p <= bp))
+		}
+		r, fl := bn.find("vf-offload ADD (veth state)", ports), bn.find("floor ADD", ports)
+		if r != nil && fl != nil {
+			p, fp := pct(r.d, .5), pct(fl.d, .5)
+			fmt.Fprintf(&w, "| ADD p50 within 5 ms of floor (%s ports) | %s vs %s (+%s) | %s |\n", ports, ms(p), ms(fp), ms(p-fp),
+				verdict(p-fp <= 5*time.Millisecond))
+		}
+	}
+	if r := bn.find(fmt.Sprintf("burst %d ADD: wall", *burstN), "10"); r != nil {
+		fmt.Fprintf(&w, "| burst of %d ADDs <= 1.5 s, 0 failures | %s, %d failures | %s |\n", *burstN, ms(r.d[0]), r.fails,
+			verdict(r.d[0] <= 1500*time.Millisecond && r.fails == 0))
+	}
+	fmt.Fprintf(&w, "| peak RSS of one invocation <= 25 MB | %.1f MiB (max of %d) | %s |\n", float64(rssMax)/1024, len(rss),
+		verdict(rssMax > 0 && rssMax*1024 <= 25*1000*1000))
+
+	ovs, _ := exec.Command("ovs-vswitchd", "--version").Output()
+	kern, _ := exec.Command("uname", "-r").Output()
+	fmt.Fprintf(&w, "\nmachine: %d CPUs (nproc), kernel %s, %s, %s; bed: emulated %s NIC with %d VFs, userspace OVS (datapath netdev)\n",
+		runtime.NumCPU(), strings.TrimSpace(string(kern)), strings.TrimSpace(strings.SplitN(string(ovs), "\n", 2)[0]),
+		runtime.Version(), bn.b.NIC.Profile.Name, len(bn.b.NIC.VFs))
+	fmt.Fprintf(&w, "other ports: no netdev behind them (ofport -1), added in one ovs-vsctl call: %s\n", strings.Join(setup, "; "))
+	fmt.Fprintf(&w, "every plugin call goes through the bed's wrapper (sh+cat recording stdin, nsenter, unshare, 3 bind mounts); see 'bed wrapper alone'. Floor runs through the same wrapper.\n")
+	fmt.Fprintf(&w, "run: %s, total %s\n", time.Now().UTC().Format(time.RFC3339), total.Round(time.Second))
+
+	if err := os.MkdirAll(filepath.Dir(*out), 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(*out, w.Bytes(), 0o644); err != nil {
+		return err
+	}
+	_, err := io.Copy(os.Stdout, &w)
+	return err
+}
+
+func pct64(v []int64, p float64) int64 {
+	if len(v) == 0 {
+		return 0
+	}
+	k := int(p*float64(len(v))+0.999999) - 1
+	if k < 0 {
+		k = 0
+	}
+	return v[k]
+}
