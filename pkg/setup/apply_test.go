@@ -1,0 +1,149 @@
+package setup
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// fakeSys is a node in memory: each change updates the facts the way the
+// kernel would (VF count changes need 0 first; representors appear in
+// switchdev mode with VFs).
+type fakeSys struct {
+	f         Facts
+	calls     []string
+	noEffect  bool  // changes "succeed" without effect
+	failOn    error // returned by every change
+	repsStart bool  // new representors come up by themselves
+}
+
+func (s *fakeSys) Gather(pf string) Facts {
+	f := s.f
+	f.Reps = append([]Rep(nil), s.f.Reps...)
+	return f
+}
+
+func (s *fakeSys) change(c string, do func() error) error {
+	s.calls = append(s.calls, c)
+	if s.failOn != nil {
+		return s.failOn
+	}
+	if s.noEffect {
+		return nil
+	}
+	return do()
+}
+
+func (s *fakeSys) reps() {
+	s.f.Reps = nil
+	s.f.Uplink = ""
+	if s.f.Eswitch != EswitchSwitchdev {
+		return
+	}
+	s.f.Uplink = s.f.PF
+	for i := range s.f.NumVFs {
+		s.f.Reps = append(s.f.Reps, Rep{Index: i, Name: fmt.Sprintf("eth%d", i), Up: s.repsStart})
+	}
+}
+
+func (s *fakeSys) SetNumVFs(pf string, n int) error {
+	return s.change(fmt.Sprintf("numvfs %s %d", pf, n), func() error {
+		if s.f.NumVFs != 0 && n != 0 {
+			return errors.New("device or resource busy")
+		}
+		s.f.NumVFs = n
+		s.reps()
+		return nil
+	})
+}
+
+func (s *fakeSys) SetSwitchdev(pci string) error {
+	return s.change("switchdev "+pci, func() error {
+		s.f.Eswitch = EswitchSwitchdev
+		s.reps()
+		return nil
+	})
+}
+
+func (s *fakeSys) SetHWTCOffload(dev string) error {
+	return s.change("hwtc "+dev, func() error { s.f.HWTCOffload = FeatureOn; return nil })
+}
+
+func (s *fakeSys) LinkUp(dev string) error {
+	return s.change("up "+dev, func() error {
+		if dev == s.f.Uplink {
+			s.f.UplinkUp = true
+		}
+		for i := range s.f.Reps {
+			if s.f.Reps[i].Name == dev {
+				s.f.Reps[i].Up = true
+			}
+		}
+		return nil
+	})
+}
+
+func TestApplyConverges(t *testing.T) {
+	f := ready()
+	f.NumVFs, f.Eswitch, f.HWTCOffload, f.Reps, f.Uplink, f.UplinkUp = 2, EswitchLegacy, FeatureOff, nil, "", false
+	sys := &fakeSys{f: f}
+	done, err := Apply(sys, f.PF, 3)
+	if err != nil {
+		t.Fatalf("Apply: %v (calls %v)", err, sys.calls)
+	}
+	want := "numvfs ens47np0 0,numvfs ens47np0 3,switchdev 0000:03:00.0,hwtc ens47np0,up ens47np0,up eth0,up eth1,up eth2"
+	if got := strings.Join(sys.calls, ","); got != want {
+		t.Errorf("calls\n got %s\nwant %s", got, want)
+	}
+	if len(done) != len(sys.calls) {
+		t.Errorf("done %d steps, %d calls", len(done), len(sys.calls))
+	}
+	// Idempotent: a second run changes nothing.
+	sys.calls = nil
+	if done, err := Apply(sys, f.PF, 3); err != nil || len(done) != 0 || len(sys.calls) != 0 {
+		t.Errorf("second run: %v %v %v", done, err, sys.calls)
+	}
+}
+
+func TestApplyNoEswitchChangesNothing(t *testing.T) {
+	f := ready()
+	f.NumVFs, f.Eswitch = 0, EswitchNone
+	sys := &fakeSys{f: f}
+	if _, err := Apply(sys, f.PF, 2); !errors.Is(err, ErrNoEswitch) || len(sys.calls) != 0 {
+		t.Errorf("err %v, calls %v", err, sys.calls)
+	}
+}
+
+func TestApplyErrors(t *testing.T) {
+	f := ready()
+	f.HWTCOffload = FeatureOff
+	sys := &fakeSys{f: f, noEffect: true}
+	if _, err := Apply(sys, f.PF, 4); !errors.Is(err, ErrNoEffect) || len(sys.calls) != 1 {
+		t.Errorf("no effect: %v %v", err, sys.calls)
+	}
+	boom := errors.New("boom")
+	sys = &fakeSys{f: f, failOn: boom}
+	if _, err := Apply(sys, f.PF, 4); !errors.Is(err, boom) {
+		t.Errorf("failing step: %v", err)
+	}
+}
+
+func TestApplyJSON(t *testing.T) {
+	f := ready()
+	f.NumVFs, f.Reps = 0, nil
+	sys := &fakeSys{f: f, repsStart: true}
+	var out, errb bytes.Buffer
+	if code := run1(sys, []string{"--pf", f.PF, "--vfs", "2", "--json"}, &out, &errb); code != 0 {
+		t.Fatalf("code %d: %s %s", code, out.String(), errb.String())
+	}
+	var r Result
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.DryRun || r.Error != "" || len(r.Steps) != 1 || r.Steps[0].Action != ActNumVFs || r.Steps[0].Value != 2 || r.Before.NumVFs != 0 {
+		t.Errorf("%+v", r)
+	}
+}

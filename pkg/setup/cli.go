@@ -1,0 +1,112 @@
+package setup
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+)
+
+// Result is what `vf-offload setup-pf --json` prints.
+type Result struct {
+	PF     string   `json:"pf"`
+	VFs    int      `json:"vfs"`
+	DryRun bool     `json:"dryRun"`
+	Before Facts    `json:"before"`
+	Steps  []Step   `json:"steps"` // planned (dry run) or done
+	Error  string   `json:"error,omitempty"`
+	Notes  []string `json:"notes"`
+}
+
+// Main runs `vf-offload setup-pf --pf NETDEV --vfs N [--dry-run] [--json]`
+// on the host and returns the exit code: 0 done (or a dry-run plan that can
+// succeed), 1 failed (or a plan with a step that would fail), 2 bad usage.
+func Main(args []string, stdout, stderr io.Writer) int {
+	return run1(Host{}, args, stdout, stderr)
+}
+
+func run1(sys System, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("vf-offload setup-pf", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	pf := fs.String("pf", "", "PF netdev, e.g. ens47np0 (required)")
+	vfs := fs.Int("vfs", 0, "number of VFs to create, at least 1 (required)")
+	dry := fs.Bool("dry-run", false, "print what would change, change nothing")
+	asJSON := fs.Bool("json", false, "print the result as JSON")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *pf == "" || *vfs < 1 || fs.NArg() != 0 {
+		fmt.Fprintln(stderr, "usage: vf-offload setup-pf --pf NETDEV --vfs N [--dry-run] [--json]")
+		return 2
+	}
+	r := Result{PF: *pf, VFs: *vfs, DryRun: *dry, Before: sys.Gather(*pf)}
+	if r.Before.SRIOV {
+		r.Notes = Notes(r.Before)
+	}
+	var err error
+	if *dry {
+		r.Steps, err = Plan(r.Before, *vfs, true)
+	} else {
+		r.Steps, err = Apply(sys, *pf, *vfs)
+	}
+	code := 0
+	if err != nil {
+		r.Error, code = err.Error(), 1
+	}
+	for _, s := range r.Steps {
+		if s.Fail != "" {
+			code = 1
+		}
+	}
+	if r.Steps == nil {
+		r.Steps = []Step{}
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(r); err != nil {
+			return 1
+		}
+		return code
+	}
+	r.WriteText(stdout)
+	if r.Error != "" {
+		fmt.Fprintf(stderr, "vf-offload setup-pf: %s\n", r.Error)
+	}
+	return code
+}
+
+// WriteText renders the result for a person.
+func (r Result) WriteText(w io.Writer) {
+	f := r.Before
+	if f.SRIOV {
+		esw := f.Eswitch
+		if esw == EswitchNone {
+			esw = "none (no devlink device)"
+		}
+		up := f.Uplink
+		if up == "" {
+			up = "none yet"
+		}
+		fmt.Fprintf(w, "PF %s (%s): driver %s, VFs %d of %d, eswitch %s, uplink %s, hw-tc-offload %s\n",
+			f.PF, f.PCI, orUnknown(f.Driver), f.NumVFs, f.TotalVFs, esw, up, orUnknown(f.HWTCOffload))
+	}
+	switch {
+	case r.DryRun && len(r.Steps) > 0:
+		fmt.Fprintf(w, "dry run: to get %d VFs in switchdev mode, setup-pf would:\n", r.VFs)
+	case r.DryRun && r.Error == "":
+		fmt.Fprintf(w, "dry run: nothing to do: %d VFs, switchdev, hw-tc-offload on, uplink and representors up\n", r.VFs)
+	case len(r.Steps) > 0 && r.Error != "":
+		fmt.Fprintln(w, "changed before the error:")
+	case len(r.Steps) > 0:
+		fmt.Fprintln(w, "changed:")
+	case r.Error == "":
+		fmt.Fprintf(w, "nothing to do: %d VFs, switchdev, hw-tc-offload on, uplink and representors up\n", r.VFs)
+	}
+	for i, s := range r.Steps {
+		fmt.Fprintf(w, "  %d. %s\n", i+1, s)
+	}
+	for _, n := range r.Notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
+}
