@@ -34,14 +34,14 @@ const (
 
 // Errors the planner returns; callers can test them with errors.Is.
 var (
-	ErrNotSRIOV    = errors.New("not SR-IOV capable")
-	ErrTooManyVFs  = errors.New("more VFs than sriov_totalvfs")
-	ErrNoEswitch   = errors.New("no devlink eswitch")
-	ErrNoHWTC      = errors.New("hw-tc-offload cannot be turned on")
-	ErrNoRep       = errors.New("no VF representor")
-	ErrBadVFCount  = errors.New("the number of VFs must be at least 1")
-	ErrNoEffect    = errors.New("step had no effect")
-	ErrNoSuchNetdv = errors.New("no such netdev")
+	ErrNotSRIOV     = errors.New("not SR-IOV capable")
+	ErrTooManyVFs   = errors.New("more VFs than sriov_totalvfs")
+	ErrNoEswitch    = errors.New("no devlink eswitch")
+	ErrNoHWTC       = errors.New("hw-tc-offload cannot be turned on")
+	ErrNoRep        = errors.New("no VF representor")
+	ErrBadVFCount   = errors.New("the number of VFs must be at least 1")
+	ErrNoEffect     = errors.New("step had no effect")
+	ErrNoSuchNetdev = errors.New("no such netdev")
 )
 
 // Rep is one VF representor as found now.
@@ -119,7 +119,7 @@ func Plan(f Facts, want int, dryRun bool) ([]Step, error) {
 		return nil, fmt.Errorf("--vfs %d: %w", want, ErrBadVFCount)
 	}
 	if !f.Exists {
-		return nil, fmt.Errorf("PF %s: %w", f.PF, ErrNoSuchNetdv)
+		return nil, fmt.Errorf("PF %s: %w", f.PF, ErrNoSuchNetdev)
 	}
 	if !f.SRIOV {
 		return nil, fmt.Errorf("PF %s is %w (no device/sriov_totalvfs)", f.PF, ErrNotSRIOV)

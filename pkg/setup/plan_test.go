@@ -49,7 +49,7 @@ func TestPlanPFErrors(t *testing.T) {
 			t.Errorf("dry=%v 0 VFs: %v", dry, err)
 		}
 		f.Exists = false
-		if _, err := Plan(f, 4, dry); !errors.Is(err, ErrNoSuchNetdv) {
+		if _, err := Plan(f, 4, dry); !errors.Is(err, ErrNoSuchNetdev) {
 			t.Errorf("dry=%v missing: %v", dry, err)
 		}
 	}
