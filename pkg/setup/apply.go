@@ -1,10 +1,12 @@
 package setup
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
+	"time"
 
 	"github.com/safchain/ethtool"
 	"github.com/vishvananda/netlink"
@@ -19,6 +21,10 @@ type System interface {
 	LinkUp(dev string) error
 }
 
+// RepWait is how long Apply waits for VF representors to appear after it
+// created VFs or switched to switchdev mode.
+var RepWait = 5 * time.Second
+
 // Apply brings PF pf to want VFs in switchdev mode: it gathers the facts,
 // plans, runs the first step, and starts over until nothing is left to do.
 // It returns the steps it ran, the last one failed when err is not nil.
@@ -28,6 +34,13 @@ func Apply(sys System, pf string, want int) (done []Step, err error) {
 	// 2 (VFs) + 1 (eswitch) + 1 (hw-tc-offload) + 1 (uplink) + n steps.
 	for range 2 + 1 + 1 + 1 + want + 2 {
 		steps, err := Plan(sys.Gather(pf), want, false)
+		// Representors appear (and udev renames them) a little after the
+		// VFs or switchdev mode are created: give them time.
+		for deadline := time.Now().Add(RepWait); errors.Is(err, ErrNoRep) && last != nil &&
+			(last.Action == ActNumVFs || last.Action == ActSwitchdev) && time.Now().Before(deadline); {
+			time.Sleep(RepWait / 25)
+			steps, err = Plan(sys.Gather(pf), want, false)
+		}
 		if err != nil {
 			return done, err
 		}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 // fakeSys is a node in memory: each change updates the facts the way the
@@ -145,5 +146,36 @@ func TestApplyJSON(t *testing.T) {
 	}
 	if r.DryRun || r.Error != "" || len(r.Steps) != 1 || r.Steps[0].Action != ActNumVFs || r.Steps[0].Value != 2 || r.Before.NumVFs != 0 {
 		t.Errorf("%+v", r)
+	}
+}
+
+// lateReps hides the representors for the first few gathers after a change.
+type lateReps struct {
+	*fakeSys
+	hide int
+}
+
+func (s *lateReps) Gather(pf string) Facts {
+	f := s.fakeSys.Gather(pf)
+	if s.hide > 0 && f.Eswitch == EswitchSwitchdev && len(f.Reps) > 0 {
+		s.hide--
+		f.Reps[len(f.Reps)-1].Name = ""
+	}
+	return f
+}
+
+func TestApplyWaitsForRepresentors(t *testing.T) {
+	old := RepWait
+	RepWait = 250 * time.Millisecond
+	defer func() { RepWait = old }()
+	f := ready()
+	f.NumVFs, f.Reps = 0, nil
+	sys := &lateReps{fakeSys: &fakeSys{f: f, repsStart: true}, hide: 3}
+	if done, err := Apply(sys, f.PF, 2); err != nil || len(done) != 1 {
+		t.Errorf("late representors: %v %v", done, err)
+	}
+	sys = &lateReps{fakeSys: &fakeSys{f: f, repsStart: true}, hide: 1000}
+	if _, err := Apply(sys, f.PF, 2); !errors.Is(err, ErrNoRep) {
+		t.Errorf("representors never appear: %v", err)
 	}
 }
