@@ -14,7 +14,9 @@ import (
 
 	"github.com/hanwen/go-fuse/v2/fuse"
 	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netlink/nl"
 	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
 )
 
 // VF describes one emulated VF with its original names and MACs.
@@ -39,7 +41,9 @@ type NIC struct {
 	VFs      []VF
 	SysfsDir string // FUSE mount: devices/, net/, drivers/
 
-	mu     sync.Mutex // serialises netlink use
+	mu     sync.Mutex        // serialises netlink use
+	events *nl.NetlinkSocket // RTNLGRP_LINK notifications of the node netns
+	cached *snapshot         // valid until a notification arrives
 	nsh    netns.NsHandle
 	h      *netlink.Handle
 	server *fuse.Server
@@ -121,6 +125,17 @@ func Start(nodeNS string, dir string, p Profile, numVFs int) (*NIC, error) {
 	if err != nil {
 		n.nsh.Close()
 		return nil, fmt.Errorf("netlink handle in %s: %w", nodeNS, err)
+	}
+	// Link notifications of the node netns tell the sysfs when its cached
+	// view of the links is stale (see snapshot).
+	cur, err := netns.Get()
+	if err == nil {
+		n.events, err = nl.SubscribeAt(n.nsh, cur, unix.NETLINK_ROUTE, unix.RTNLGRP_LINK)
+		cur.Close()
+	}
+	if err != nil {
+		n.Close()
+		return nil, fmt.Errorf("subscribe to link events in %s: %w", nodeNS, err)
 	}
 	if err := n.createLinks(numVFs); err != nil {
 		n.Close()
@@ -205,6 +220,10 @@ func (n *NIC) Close() error {
 		n.deleteTagged(n.h)
 		n.h.Close()
 		n.h = nil
+		if n.events != nil {
+			n.events.Close()
+			n.events = nil
+		}
 	}
 	if n.nsh >= 0 {
 		n.nsh.Close()

@@ -1,7 +1,9 @@
 package nic
 
 import (
+	"errors"
 	"fmt"
+	"golang.org/x/sys/unix"
 	"os"
 	"sort"
 	"strconv"
@@ -48,13 +50,26 @@ type snapshot struct {
 	names  []string
 }
 
+// snapshot returns the node's links, re-read only when a link notification
+// has arrived since the last read. The kernel queues a notification on our
+// socket before the syscall that changed a link returns, so a process that
+// renames a link and then reads sysfs always gets a fresh answer.
 func (n *NIC) snapshot() (*snapshot, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.h == nil {
 		return nil, fmt.Errorf("nic closed")
 	}
+	if n.drainEvents() && n.cached != nil {
+		return n.cached, nil
+	}
+	n.cached = nil
+	// A link dump races with link changes (pods being wired in parallel);
+	// the kernel then flags it interrupted and it must be redone.
 	links, err := n.h.LinkList()
+	for i := 0; i < 50 && errors.Is(err, netlink.ErrDumpInterrupted); i++ {
+		links, err = n.h.LinkList()
+	}
 	if err != nil {
 		return nil, fmt.Errorf("list links in %s: %w", n.NodeNS, err)
 	}
@@ -67,7 +82,28 @@ func (n *NIC) snapshot() (*snapshot, error) {
 		s.names = append(s.names, a.Name)
 	}
 	sort.Strings(s.names)
+	n.cached = s
 	return s, nil
+}
+
+// drainEvents empties the notification socket; it reports whether the
+// cached view is still valid (nothing arrived, no overflow).
+func (n *NIC) drainEvents() bool {
+	if n.events == nil {
+		return false
+	}
+	buf := make([]byte, 1<<16)
+	valid := true
+	for {
+		_, _, err := unix.Recvfrom(n.events.GetFd(), buf, unix.MSG_DONTWAIT)
+		if errors.Is(err, unix.EAGAIN) {
+			return valid
+		}
+		if err != nil && !errors.Is(err, unix.ENOBUFS) && !errors.Is(err, unix.EINTR) {
+			return false
+		}
+		valid = false
+	}
 }
 
 // classify fills the PCI device and phys_* attributes for an emulated role.

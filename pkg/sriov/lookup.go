@@ -6,10 +6,13 @@ package sriov
 import (
 	"errors"
 	"fmt"
+	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/k8snetworkplumbingwg/sriovnet"
 )
@@ -56,14 +59,30 @@ func Lookup(pci string) (*Device, error) {
 		return nil, fmt.Errorf("VF %s: index on PF %s: %w", pci, pf, err)
 	}
 	d.Netdev = Netdev(pci)
-	if d.Uplink, err = sriovnet.GetUplinkRepresentor(pci); err != nil {
+	if d.Uplink, err = retry(func() (string, error) { return sriovnet.GetUplinkRepresentor(pci) }); err != nil {
 		return nil, fmt.Errorf("VF %s on PF %s: uplink: %w: %w", pci, pf, ErrNoRepresentor, err)
 	}
-	if d.Rep, err = sriovnet.GetVfRepresentor(d.Uplink, d.Index); err != nil {
+	if d.Rep, err = retry(func() (string, error) { return sriovnet.GetVfRepresentor(d.Uplink, d.Index) }); err != nil {
 		return nil, fmt.Errorf("VF %s (index %d on %s): %w: %w", pci, d.Index, d.Uplink, ErrNoRepresentor, err)
 	}
 	d.PF = pfNetdev(pf, d.Uplink)
 	return d, nil
+}
+
+// retry runs a sriovnet lookup again when it failed because a netdev it had
+// just listed was renamed or moved before it looked at it: sriovnet lists
+// the PF's net/ directory and then stats each entry, and other pods' ADDs
+// rename their representors concurrently. A real "not found" stays one.
+func retry(fn func() (string, error)) (string, error) {
+	var s string
+	var err error
+	for i := 0; i < 30; i++ {
+		if s, err = fn(); err == nil || !errors.Is(err, fs.ErrNotExist) {
+			return s, err
+		}
+		time.Sleep(time.Duration(1+rand.IntN(10*min(i+1, 5))) * time.Millisecond)
+	}
+	return s, err
 }
 
 // Netdev returns the VF's netdev in the current netns, "" when it has none here.
