@@ -60,7 +60,11 @@ func Parse(stdin []byte) (*NetConf, error) {
 	if err := json.Unmarshal(stdin, conf); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
-			return nil, fmt.Errorf("config key %q: JSON %s where %s is expected: %w", te.Field, te.Value, te.Type, err)
+			// te.Value holds a number's full text ("number 1111..."), and
+			// err repeats it: only a truncated value goes into the message.
+			// Keys of the embedded PluginConf are named as in the JSON.
+			return nil, fmt.Errorf("config key %q: JSON %s where %s is expected",
+				strings.TrimPrefix(te.Field, "PluginConf."), trunc(te.Value), te.Type)
 		}
 		return nil, fmt.Errorf("config is not valid JSON: %w", err)
 	}
@@ -200,6 +204,15 @@ func (c *NetConf) GCValid() []types.GCAttachment {
 		}
 	}
 	return out
+}
+
+// trunc returns s cut to 64 bytes, saying so when it cuts.
+func trunc(s string) string {
+	const max = 64
+	if len(s) > max {
+		return fmt.Sprintf("%s... (truncated, %d bytes)", s[:max], len(s))
+	}
+	return s
 }
 
 // quoteTrunc quotes s for an error message, truncated to 64 bytes.
