@@ -23,6 +23,10 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == "setup-pf" && os.Getenv("CNI_COMMAND") == "" {
 		os.Exit(setup.Main(os.Args[2:], os.Stdout, os.Stderr))
 	}
+	if e := offload.RefuseOversizedEnv(); e != nil {
+		_ = e.Print()
+		os.Exit(1)
+	}
 	p := &offload.Plugin{Stderr: os.Stderr}
 	skel.PluginMainFuncs(skel.CNIFuncs{Add: p.Add, Del: p.Del, Check: p.Check, Status: p.Status, GC: p.GC},
 		version.PluginSupports(config.SupportedVersions()...), "vf-offload: SR-IOV VF offload for Kube-OVN")

@@ -285,8 +285,7 @@ func TestBadInput(t *testing.T) {
 		{name: "containerid-dotdot", env: func(a *invoke.Args) { a.ContainerID = ".." }, code: types.ErrInvalidEnvironmentVariables, want: []string{"containerID"}},
 		{name: "containerid-inner-dotdot", env: func(a *invoke.Args) { a.ContainerID = "abc..def" }, code: types.ErrInvalidEnvironmentVariables, want: []string{"abc..def"}},
 		{name: "containerid-10KB", env: func(a *invoke.Args) { a.ContainerID = "a" + biBig }, code: types.ErrInvalidEnvironmentVariables, want: []string{"container ID", "truncated"}},
-		{name: "containerid-10KB-slash", env: func(a *invoke.Args) { a.ContainerID = "a" + biBig + "/" }, code: types.ErrInvalidEnvironmentVariables, want: []string{"containerID"},
-			upstream: "the CNI library (skel, utils.ValidateContainerID) refuses it before vf-offload runs and echoes the whole ID in the error details"},
+		{name: "containerid-10KB-slash", env: func(a *invoke.Args) { a.ContainerID = "a" + biBig + "/" }, code: types.ErrInvalidEnvironmentVariables, want: []string{"CNI_CONTAINERID of 10242 bytes", "truncated"}},
 		// Device-info file (no device ID anywhere else).
 		{name: "devinfo-missing", conf: biDevInfo(filepath.Join(dir, "devinfo", "nope.json")), code: types.ErrInvalidNetworkConfig, want: []string{"device-info", "nope.json"}},
 		{name: "devinfo-is-a-directory", conf: biDevInfo(adir), code: types.ErrInvalidNetworkConfig, want: []string{"device-info", adir}},
