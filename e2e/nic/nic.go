@@ -44,6 +44,7 @@ type NIC struct {
 	mu     sync.Mutex        // serialises netlink use
 	events *nl.NetlinkSocket // RTNLGRP_LINK notifications of the node netns
 	cached *snapshot         // valid until a notification arrives
+	evbuf  []byte            // receive buffer for events, under mu
 	nsh    netns.NsHandle
 	h      *netlink.Handle
 	server *fuse.Server

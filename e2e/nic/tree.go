@@ -92,10 +92,12 @@ func (n *NIC) drainEvents() bool {
 	if n.events == nil {
 		return false
 	}
-	buf := make([]byte, 1<<16)
+	if n.evbuf == nil {
+		n.evbuf = make([]byte, 1<<16)
+	}
 	valid := true
 	for {
-		_, _, err := unix.Recvfrom(n.events.GetFd(), buf, unix.MSG_DONTWAIT)
+		_, _, err := unix.Recvfrom(n.events.GetFd(), n.evbuf, unix.MSG_DONTWAIT)
 		if errors.Is(err, unix.EAGAIN) {
 			return valid
 		}

@@ -13,6 +13,9 @@ import (
 // through it (a PF without VF info, or EOPNOTSUPP).
 var ErrVFNotSupported = errors.New("VF settings not supported by the PF driver")
 
+// IsVFNotSupported reports whether err means the PF cannot make VF settings.
+func IsVFNotSupported(err error) bool { return errors.Is(err, ErrVFNotSupported) }
+
 // VFAdminMAC returns the administrative MAC of VF index on PF pf.
 func VFAdminMAC(pf string, index int) (string, error) {
 	l, err := netlink.LinkByName(pf)

@@ -46,6 +46,8 @@ type adding struct {
 	podIf     int             // index of the pod interface in prev.Interfaces
 	swapped   bool            // Kube-OVN's port has been replaced on the bridge
 	asidePort *ovsdb.PortInfo // Kube-OVN's port under its temporary name
+	repMAC    string          // the representor\'s MAC, for the result
+	mtu       int             // the pod interface\'s MTU, now the VF\'s and the representor\'s
 }
 
 // Add is the CNI ADD verb.
@@ -109,7 +111,7 @@ func (a *adding) run() (_ *current.Result, retErr error) {
 	if a.dev, err = sriov.Lookup(a.pci); err != nil {
 		return nil, types.NewError(types.ErrInvalidNetworkConfig, fmt.Sprintf("device %s", a.pci), err.Error())
 	}
-	a.log.Debug("VF found", "index", a.dev.Index, "netdev", a.dev.Netdev, "pf", a.dev.PF, "uplink", a.dev.Uplink, "representor", a.dev.Rep)
+	a.log.Debug("VF found", "index", a.dev.Index, "netdev", a.dev.Netdev, "uplink", a.dev.Uplink, "representor", a.dev.Rep)
 	if a.ovs, err = ovsdb.Dial(a.ctx, a.conf.OVSDB, ovsdbTimeout, a.log, a.conf.Bridge, a.port, a.hostAside, a.dev.Rep); err != nil {
 		return nil, err
 	}
@@ -123,7 +125,7 @@ func (a *adding) run() (_ *current.Result, retErr error) {
 		return nil, err
 	}
 	a.att = &state.Attachment{Version: 1, ContainerID: a.args.ContainerID, IfName: a.args.IfName, Netns: a.args.Netns,
-		PCI: a.pci, PFPCI: a.dev.PFPCI, VFIndex: a.dev.Index, PF: a.dev.PF, Bridge: a.conf.Bridge, Port: a.port,
+		PCI: a.pci, PFPCI: a.dev.PFPCI, VFIndex: a.dev.Index, Bridge: a.conf.Bridge, Port: a.port,
 		DeviceInfoFile: a.conf.RuntimeConfig.CNIDeviceInfoFile, Phase: "adding"}
 	if a.dev.Rep == a.port {
 		a.att.KubeOVNState = stateOffloaded
@@ -135,7 +137,7 @@ func (a *adding) run() (_ *current.Result, retErr error) {
 	if err != nil {
 		return nil, err
 	}
-	return a.result()
+	return a.result(), nil
 }
 
 // refuseHeld fails when another live container holds the VF; a holder

@@ -1,7 +1,6 @@
 package offload
 
 import (
-	"errors"
 	"fmt"
 	"maps"
 
@@ -9,8 +8,6 @@ import (
 	"github.com/vf-offload/vf-offload/pkg/link"
 	"github.com/vf-offload/vf-offload/pkg/sriov"
 )
-
-func isNotSupported(err error) bool { return errors.Is(err, link.ErrVFNotSupported) }
 
 // addOffloaded keeps the wiring Kube-OVN made itself (VF in the pod, its
 // representor renamed to the port name and on the bridge) and corrects what
@@ -39,6 +36,7 @@ func (a *adding) addOffloaded() error {
 		a.att.VF.Name = ""
 	}
 	a.att.VF.MAC, a.att.VF.MTU, a.att.VF.Index = podIf.MAC, podIf.MTU, podIf.Index
+	a.repMAC, a.mtu = rep.MAC, podIf.MTU
 	a.att.Rep.Name, a.att.Rep.MTU = sriov.StableRepName(a.dev.PFPCI, a.dev.Index), rep.MTU
 	a.att.PortExternalIDs = maps.Clone(port.ExternalIDs)
 	if err := a.saveState("adding"); err != nil {

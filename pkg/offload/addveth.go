@@ -10,6 +10,7 @@ import (
 
 	"github.com/vf-offload/vf-offload/pkg/link"
 	"github.com/vf-offload/vf-offload/pkg/ovsdb"
+	"github.com/vf-offload/vf-offload/pkg/sriov"
 )
 
 // addVeth replaces Kube-OVN's veth with the VF. Kube-OVN's veth is renamed
@@ -46,7 +47,9 @@ func (a *adding) addVeth() error {
 	}
 	a.att.VF.Name, a.att.VF.MAC, a.att.VF.MTU, a.att.VF.Up, a.att.VF.Alias = vf.Name, vf.MAC, vf.MTU, vf.Up, vf.Alias
 	a.att.Rep.Name, a.att.Rep.MTU, a.att.Rep.Up = rep.Name, rep.MTU, rep.Up
-	if mac, err := link.VFAdminMAC(a.dev.PF, a.dev.Index); err == nil {
+	a.att.PF = sriov.PFNetdev(a.dev.PFPCI, a.dev.Uplink)
+	a.repMAC, a.mtu = rep.MAC, podIf.MTU
+	if mac, err := link.VFAdminMAC(a.att.PF, a.dev.Index); err == nil {
 		a.att.VF.AdminMAC = mac
 	}
 	a.att.PortExternalIDs = maps.Clone(kport.ExternalIDs)
@@ -135,9 +138,9 @@ func asideName(ifname string) string {
 }
 
 func (a *adding) setAdminMAC(mac string) error {
-	err := link.SetVFAdminMAC(a.dev.PF, a.dev.Index, mac)
-	if err != nil && isNotSupported(err) {
-		a.log.Warn("PF driver cannot set the VF's administrative MAC; the VF netdev MAC is set instead", "pf", a.dev.PF, "err", err)
+	err := link.SetVFAdminMAC(a.att.PF, a.dev.Index, mac)
+	if err != nil && link.IsVFNotSupported(err) {
+		a.log.Warn("PF driver cannot set the VF's administrative MAC; the VF netdev MAC is set instead", "pf", a.att.PF, "err", err)
 		return nil
 	}
 	return err
@@ -147,7 +150,7 @@ func (a *adding) restoreAdminMAC() error {
 	if a.att.VF.AdminMAC == "" {
 		return nil
 	}
-	return link.SetVFAdminMAC(a.dev.PF, a.dev.Index, a.att.VF.AdminMAC)
+	return link.SetVFAdminMAC(a.att.PF, a.dev.Index, a.att.VF.AdminMAC)
 }
 
 // configureVF gives the VF the veth's MAC, MTU, addresses and routes, then

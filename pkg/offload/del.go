@@ -180,8 +180,8 @@ func (r *releasing) vfHome() error {
 	if err := link.Restore(name, link.State{MAC: r.att.VF.MAC, MTU: r.att.VF.MTU, Up: r.att.VF.Up, Alias: r.att.VF.Alias}); err != nil {
 		return err
 	}
-	if r.att.VF.AdminMAC != "" {
-		if err := link.SetVFAdminMAC(r.dev.PF, r.dev.Index, r.att.VF.AdminMAC); err != nil && !isNotSupported(err) {
+	if r.att.VF.AdminMAC != "" && r.att.PF != "" {
+		if err := link.SetVFAdminMAC(r.att.PF, r.dev.Index, r.att.VF.AdminMAC); err != nil && !link.IsVFNotSupported(err) {
 			return err
 		}
 	}

@@ -7,7 +7,6 @@ import (
 	"github.com/containernetworking/cni/pkg/types"
 	current "github.com/containernetworking/cni/pkg/types/100"
 	"github.com/containernetworking/cni/pkg/version"
-	"github.com/vishvananda/netlink"
 
 	"github.com/vf-offload/vf-offload/pkg/config"
 )
@@ -47,35 +46,22 @@ func podInterface(prev *current.Result, ifname string) (int, error) {
 
 // result is prevResult with the pod interface's pciID and MTU set and the
 // representor appended as a host interface; IPs, routes and DNS unchanged.
-func (a *adding) result() (*current.Result, error) {
+func (a *adding) result() *current.Result {
 	res := a.prev
 	it := res.Interfaces[a.podIf]
 	if ok, _ := version.GreaterThanOrEqualTo(a.conf.CNIVersion, "1.1.0"); ok {
 		it.PciID = a.pci // the field exists since CNI 1.1.0
 	}
-	it.Mtu = a.att.VF.MTU
-	if a.att.KubeOVNState == stateVeth {
-		if err := a.inPod(func() error {
-			l, err := netlink.LinkByName(a.args.IfName)
-			if err == nil {
-				it.Mtu, it.Mac = l.Attrs().MTU, l.Attrs().HardwareAddr.String()
-			}
-			return err
-		}); err != nil {
-			return nil, fmt.Errorf("read VF %s in the pod: %w", a.args.IfName, err)
-		}
-	}
-	rep, err := netlink.LinkByName(a.port)
-	if err != nil {
-		return nil, fmt.Errorf("read representor %s: %w", a.port, err)
-	}
-	res.Interfaces = append(res.Interfaces, &current.Interface{Name: a.port, Mac: rep.Attrs().HardwareAddr.String(), Mtu: rep.Attrs().MTU})
+	// The VF carries the pod interface's MAC and MTU, the representor the
+	// same MTU (both set by ADD, so nothing needs reading back).
+	it.Mtu = a.mtu
+	res.Interfaces = append(res.Interfaces, &current.Interface{Name: a.port, Mac: a.repMAC, Mtu: a.mtu})
 	if f := a.att.DeviceInfoFile; f != "" {
 		if err := addRepresentorToDeviceInfo(f, a.port); err != nil {
 			a.log.Warn("could not add representor to device-info file", "file", f, "err", err)
 		}
 	}
-	return res, nil
+	return res
 }
 
 func addRepresentorToDeviceInfo(path, rep string) error {

@@ -39,7 +39,6 @@ type Device struct {
 	Netdev string // VF netdev in the current netns; "" while it is elsewhere
 	Uplink string // uplink representor (phys_port_name pN)
 	Rep    string // VF representor, current name
-	PF     string // PF netdev through which VF settings (admin MAC) are made
 }
 
 // Lookup resolves pci, which must already be a validated PCI address.
@@ -65,7 +64,6 @@ func Lookup(pci string) (*Device, error) {
 	if d.Rep, err = retry(func() (string, error) { return sriovnet.GetVfRepresentor(d.Uplink, d.Index) }); err != nil {
 		return nil, fmt.Errorf("VF %s (index %d on %s): %w: %w", pci, d.Index, d.Uplink, ErrNoRepresentor, err)
 	}
-	d.PF = pfNetdev(pf, d.Uplink)
 	return d, nil
 }
 
@@ -94,9 +92,11 @@ func Netdev(pci string) string {
 	return netdevs[0]
 }
 
-// pfNetdev picks the PF's own netdev: on nfp (flower) the one without a
-// phys_port_name, on mlx5 the uplink itself.
-func pfNetdev(pfPCI, uplink string) string {
+// PFNetdev picks the PF's own netdev, through which VF settings (the
+// administrative MAC) are made: on nfp (flower) the one without a
+// phys_port_name, on mlx5 the uplink itself. It reads every netdev of the PF,
+// so only the callers that set VF settings ask for it.
+func PFNetdev(pfPCI, uplink string) string {
 	netdevs, err := sriovnet.GetNetDevicesFromPci(pfPCI)
 	if err != nil {
 		return uplink
