@@ -10,7 +10,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"time"
 
@@ -28,8 +27,6 @@ var ErrNotVF = errors.New("not an SR-IOV VF")
 // ErrNoRepresentor means the PF has no VF representors: it is not in
 // switchdev mode, or its driver does not offer representors.
 var ErrNoRepresentor = errors.New("no VF representor (is the PF in switchdev mode?)")
-
-var repPortName = regexp.MustCompile(`^(?:c\d+)?pf\d+(?:vf|sf)\d+$|^pf\d+hpf$`)
 
 // Device is one VF as the host sees it now.
 type Device struct {
@@ -116,11 +113,6 @@ func PhysPortName(netdev string) string {
 		return ""
 	}
 	return strings.TrimSpace(string(b))
-}
-
-// IsRepresentor reports whether netdev is a VF/SF/host-PF representor.
-func IsRepresentor(netdev string) bool {
-	return repPortName.MatchString(PhysPortName(netdev))
 }
 
 // StableRepName is the name DEL gives a representor whose original name is

@@ -22,16 +22,3 @@ func TestStableRepName(t *testing.T) {
 		}
 	}
 }
-
-func TestRepPortName(t *testing.T) {
-	for _, s := range []string{"pf0vf0", "pf1vf63", "c1pf0vf2", "pf0sf3", "pf0hpf"} {
-		if !repPortName.MatchString(s) {
-			t.Errorf("%q should be a representor phys_port_name", s)
-		}
-	}
-	for _, s := range []string{"", "p0", "p1", "vf0", "pf0", "pf0vfx"} {
-		if repPortName.MatchString(s) {
-			t.Errorf("%q should not be a representor phys_port_name", s)
-		}
-	}
-}
