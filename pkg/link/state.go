@@ -1,6 +1,7 @@
 // Package link does vf-offload's netlink work: reading an interface with its
-// addresses and routes, moving a device between network namespaces through a
-// temporary one, configuring it, and announcing its addresses. Every function
+// addresses and routes, moving a device between network namespaces and
+// renaming it there in one request, configuring it, and announcing its
+// addresses. Every function
 // acts in the calling thread's network namespace unless it takes an ns.NetNS;
 // callers run it inside ns.Do closures.
 package link
