@@ -22,7 +22,7 @@ var faultPoints = []string{
 	"ADD: configure VF in the pod",
 	"ADD: set Kube-OVN's host veth aside",
 	"ADD: rename representor",
-	"ADD: swap ports on the bridge",
+	"ADD: hand Kube-OVN's port to the representor",
 	"ADD: representor MTU and up",
 	"DEL: take representor off the bridge",
 	"DEL: bring VF home",

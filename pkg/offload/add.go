@@ -43,11 +43,11 @@ type adding struct {
 	att       *state.Attachment
 	undo      *undo
 	ctx       context.Context
-	podIf     int             // index of the pod interface in prev.Interfaces
-	swapped   bool            // Kube-OVN's port has been replaced on the bridge
-	asidePort *ovsdb.PortInfo // Kube-OVN's port under its temporary name
-	repMAC    string          // the representor\'s MAC, for the result
-	mtu       int             // the pod interface\'s MTU, now the VF\'s and the representor\'s
+	podIf     int    // index of the pod interface in prev.Interfaces
+	claimed   bool   // the claim of Kube-OVN's port may have committed
+	portGone  bool   // undo removed Kube-OVN's port; hostVethBack re-adds it
+	repMAC    string // the representor\'s MAC, for the result
+	mtu       int    // the pod interface\'s MTU, now the VF\'s and the representor\'s
 }
 
 // Add is the CNI ADD verb.
@@ -112,7 +112,7 @@ func (a *adding) run() (_ *current.Result, retErr error) {
 		return nil, types.NewError(types.ErrInvalidNetworkConfig, fmt.Sprintf("device %s", a.pci), err.Error())
 	}
 	a.log.Debug("VF found", "index", a.dev.Index, "netdev", a.dev.Netdev, "uplink", a.dev.Uplink, "representor", a.dev.Rep)
-	if a.ovs, err = ovsdb.Dial(a.ctx, a.conf.OVSDB, ovsdbTimeout, a.log, a.conf.Bridge, a.port, a.hostAside, a.dev.Rep); err != nil {
+	if a.ovs, err = ovsdb.Dial(a.ctx, a.conf.OVSDB, ovsdbTimeout, a.log, a.conf.Bridge, a.port); err != nil {
 		return nil, err
 	}
 	defer a.ovs.Close()

@@ -84,12 +84,15 @@ func (a *adding) addVeth() error {
 		}},
 		{"move VF into the pod", func() error { return link.Move(a.host, vf.Name, a.pod, a.args.IfName) }, func() error { return a.vfHome(vf) }},
 		{"configure VF in the pod", func() error { return a.configureVF(podIf) }, nil},
-		{"set Kube-OVN's host veth aside", func() error { return a.hostVethAside(kport) }, a.hostVethBack},
+		{"set Kube-OVN's host veth aside", a.hostVethAside, a.hostVethBack},
 		{"rename representor", func() error {
 			if err := link.SetUp(rep.Name, false); err != nil {
 				return err
 			}
-			return link.Rename(rep.Name, a.port)
+			if err := link.Rename(rep.Name, a.port); err != nil {
+				return errors.Join(err, link.Restore(rep.Name, rep))
+			}
+			return nil
 		}, func() error {
 			if err := link.SetUp(a.port, false); err != nil {
 				return err
@@ -99,7 +102,7 @@ func (a *adding) addVeth() error {
 			}
 			return link.Restore(rep.Name, rep)
 		}},
-		{"swap ports on the bridge", func() error { return a.swapPort(a.asidePort.PortUUID) }, a.removeRepPort},
+		{"hand Kube-OVN's port to the representor", func() error { return a.claimPort(kport) }, a.releasePort},
 		{"representor MTU and up", func() error {
 			if err := link.Restore(a.port, link.State{MTU: podIf.MTU, Up: true}); err != nil {
 				return err
@@ -188,66 +191,74 @@ func (a *adding) vfHome(vf link.State) error {
 	return link.Restore(vf.Name, vf)
 }
 
-// swapPort removes Kube-OVN's veth port and adds the representor's, with the
-// same external_ids plus vf-offload's markers, in one transaction, then waits
-// until ovs-vswitchd has opened the representor.
-func (a *adding) swapPort(oldUUID string) error {
+// claimPort makes Kube-OVN's port, now that the representor carries its
+// name, the representor's: the same Port and Interface rows, with
+// vf-offload's markers added to the external_ids, reopened by ovs-vswitchd
+// (see ovsdb.Client.Claim). One transaction and one vswitchd round trip.
+func (a *adding) claimPort(kport *ovsdb.PortInfo) error {
 	ids := maps.Clone(a.att.PortExternalIDs)
 	if ids == nil {
 		ids = map[string]string{}
 	}
 	ids[markOwner], ids[markPCI], ids[markContainer] = "true", a.pci, a.args.ContainerID
-	p, err := a.ovs.ReplacePort(a.ctx, oldUUID, a.port, ids)
+	a.claimed = true // from here on, undo assumes the claim may have committed
+	if _, err := a.ovs.Claim(a.ctx, kport, ids); err != nil {
+		return errors.Join(err, a.releasePort())
+	}
+	return nil
+}
+
+// releasePort undoes claimPort: the port goes, and once ovs-vswitchd has
+// dropped it (so that the name is free of the representor's netdev),
+// hostVethBack adds Kube-OVN's port back as it was.
+func (a *adding) releasePort() error {
+	if !a.claimed || a.portGone {
+		return nil
+	}
+	p, err := a.ovs.Port(a.port)
 	if err != nil {
 		return err
 	}
-	a.swapped = true
-	_, err = a.ovs.WaitOpened(a.ctx, p.IfaceUUID, a.port, 0)
-	return err
-}
-
-// removeRepPort undoes swapPort's addition and waits until ovs-vswitchd has
-// dropped the port, so that the name can be added again.
-func (a *adding) removeRepPort() error {
-	p, err := a.ovs.Port(a.port)
-	if err != nil || p == nil {
-		return err
-	}
-	if p.ExternalIDs[markContainer] != a.args.ContainerID {
+	if p == nil || !p.OnBridge {
 		return nil
 	}
 	if err := a.ovs.DeletePort(a.ctx, p.PortUUID, a.port); err != nil {
 		return err
 	}
+	a.portGone = true
 	return a.ovs.Barrier(a.ctx)
 }
 
-// hostVethAside renames Kube-OVN's host veth out of the way, in the kernel
-// and in OVSDB, and waits until ovs-vswitchd has reopened it under the new
-// name: vswitchd matches ports by name, so only then is the port name free
-// for the representor.
-func (a *adding) hostVethAside(kport *ovsdb.PortInfo) error {
-	if err := link.Rename(a.port, a.hostAside); err != nil {
+// hostVethAside renames Kube-OVN's host veth out of the way (down first:
+// older kernels refuse to rename a link that is up). OVSDB is not touched:
+// its port keeps the name, which the representor takes next.
+func (a *adding) hostVethAside() error {
+	if err := link.SetUp(a.port, false); err != nil {
 		return err
 	}
-	aside, err := a.ovs.ReplacePort(a.ctx, kport.PortUUID, a.hostAside, kport.ExternalIDs)
-	if err != nil {
-		return errors.Join(err, link.Rename(a.hostAside, a.port))
+	if err := link.Rename(a.port, a.hostAside); err != nil {
+		return errors.Join(err, link.SetUp(a.port, true))
 	}
-	a.asidePort = aside
-	_, err = a.ovs.WaitOpened(a.ctx, aside.IfaceUUID, a.hostAside, 0)
-	return err
+	return nil
 }
 
-// hostVethBack puts Kube-OVN's veth and its port back under their name.
+// hostVethBack gives Kube-OVN's veth its name back, up, and its port too
+// when releasePort removed it.
 func (a *adding) hostVethBack() error {
 	if err := link.Rename(a.hostAside, a.port); err != nil {
 		return err
 	}
-	old := ""
-	if !a.swapped && a.asidePort != nil {
-		old = a.asidePort.PortUUID
+	if err := link.SetUp(a.port, true); err != nil {
+		return err
 	}
-	_, err := a.ovs.ReplacePort(a.ctx, old, a.port, a.att.PortExternalIDs)
+	if !a.portGone {
+		return nil
+	}
+	p, err := a.ovs.ReplacePort(a.ctx, "", a.port, a.att.PortExternalIDs)
+	if err != nil {
+		return err
+	}
+	a.portGone = false
+	_, err = a.ovs.WaitOpened(a.ctx, p.IfaceUUID, a.port, 0)
 	return err
 }

@@ -81,17 +81,17 @@ func (cl *Client) monitor(names []string, marker map[string]string) *client.Moni
 	var root OpenvSwitch
 	// Every monitored column must be a field of the partial models.
 	opts := []client.MonitorOption{
-		client.WithConditionalTable(&br, brConds, &br.Name, &br.Ports, &br.DatapathType),
+		client.WithConditionalTable(&br, brConds, &br.Name, &br.DatapathType),
 		client.WithTable(&root, &root.CurCfg, &root.NextCfg, &root.OtherConfig),
 	}
 	if marker != nil {
 		opts = append(opts, client.WithConditionalTable(&iface,
 			[]model.Condition{{Field: &iface.ExternalIDs, Function: ovsdb.ConditionIncludes, Value: marker}},
-			&iface.Name, &iface.Type, &iface.Ofport, &iface.Error, &iface.ExternalIDs))
+			&iface.Name, &iface.Type, &iface.Ofport, &iface.OfportRequest, &iface.Error, &iface.ExternalIDs))
 	} else if len(names) > 0 { // no condition would mean every row
 		opts = append(opts,
 			client.WithConditionalTable(&port, portConds, &port.Name, &port.Interfaces, &port.ExternalIDs),
-			client.WithConditionalTable(&iface, ifaceConds, &iface.Name, &iface.Type, &iface.Ofport, &iface.Error, &iface.ExternalIDs))
+			client.WithConditionalTable(&iface, ifaceConds, &iface.Name, &iface.Type, &iface.Ofport, &iface.OfportRequest, &iface.Error, &iface.ExternalIDs))
 	}
 	return cl.c.NewMonitor(opts...)
 }

@@ -6,6 +6,7 @@ package ovsdb
 import "github.com/ovn-kubernetes/libovsdb/model"
 
 // Bridge is the subset of the Bridge table vf-offload reads and mutates.
+// Ports is only mutated, never monitored: its size grows with the bridge.
 type Bridge struct {
 	UUID         string   `ovsdb:"_uuid"`
 	Name         string   `ovsdb:"name"`
@@ -23,12 +24,13 @@ type Port struct {
 
 // Interface is the subset of the Interface table vf-offload uses.
 type Interface struct {
-	UUID        string            `ovsdb:"_uuid"`
-	Name        string            `ovsdb:"name"`
-	Type        string            `ovsdb:"type"`
-	Ofport      *int              `ovsdb:"ofport"`
-	Error       *string           `ovsdb:"error"`
-	ExternalIDs map[string]string `ovsdb:"external_ids"`
+	UUID          string            `ovsdb:"_uuid"`
+	Name          string            `ovsdb:"name"`
+	Type          string            `ovsdb:"type"`
+	Ofport        *int              `ovsdb:"ofport"`
+	OfportRequest *int              `ovsdb:"ofport_request"`
+	Error         *string           `ovsdb:"error"`
+	ExternalIDs   map[string]string `ovsdb:"external_ids"`
 }
 
 // OpenvSwitch is the root row; other_config holds hw-offload and tc-policy.

@@ -19,6 +19,8 @@ type PortInfo struct {
 	ExternalIDs map[string]string
 	Ofport      int
 	Error       string
+	// OfportRequest is the interface's ofport_request, 0 when unset.
+	OfportRequest int
 }
 
 // BridgeUUID returns the UUID of the configured bridge, or ErrNoBridge.
@@ -53,9 +55,11 @@ func (cl *Client) Port(name string) (*PortInfo, error) {
 	}
 	p := ports[0]
 	info := &PortInfo{Name: p.Name, PortUUID: p.UUID}
-	if br, err := cl.bridgeRow(); err == nil {
-		info.OnBridge = slices.Contains(br.Ports, p.UUID)
+	on, err := cl.onBridge(context.Background(), p.UUID)
+	if err != nil {
+		return nil, err
 	}
+	info.OnBridge = on
 	var ifaces []Interface
 	if err := cl.c.WhereCache(func(i *Interface) bool { return slices.Contains(p.Interfaces, i.UUID) }).List(context.Background(), &ifaces); err != nil {
 		return nil, fmt.Errorf("read interface %s: %w", name, err)
@@ -71,6 +75,9 @@ func (cl *Client) Port(name string) (*PortInfo, error) {
 		}
 		if i.Error != nil {
 			info.Error = *i.Error
+		}
+		if i.OfportRequest != nil {
+			info.OfportRequest = *i.OfportRequest
 		}
 	}
 	return info, nil
@@ -150,6 +157,12 @@ func (cl *Client) SetExternalIDs(ctx context.Context, ifaceUUID, name string, id
 // > 0 and not stale, the ofport it had before) and returns the ofport; an
 // interface error ends the wait at once.
 func (cl *Client) WaitOpened(ctx context.Context, ifaceUUID, name string, stale int) (int, error) {
+	return cl.waitIface(ctx, ifaceUUID, name, func(ofport int) bool { return ofport > 0 && ofport != stale })
+}
+
+// waitIface waits, on monitor updates, until the ofport of interface
+// ifaceUUID satisfies ok, and returns it.
+func (cl *Client) waitIface(ctx context.Context, ifaceUUID, name string, ok func(int) bool) (int, error) {
 	cctx, cancel := cl.ctx(ctx)
 	defer cancel()
 	for {
@@ -159,7 +172,7 @@ func (cl *Client) WaitOpened(ctx context.Context, ifaceUUID, name string, stale 
 		}
 		if len(ifaces) == 1 {
 			i := ifaces[0]
-			if i.Ofport != nil && *i.Ofport > 0 && *i.Ofport != stale {
+			if i.Ofport != nil && ok(*i.Ofport) {
 				return *i.Ofport, nil
 			}
 			if i.Error != nil && *i.Error != "" {
