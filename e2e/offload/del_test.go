@@ -18,7 +18,7 @@ func nodeOnly(s bed.Snapshot) bed.Snapshot {
 
 func (e *env) assertNodeSame(what string, before bed.Snapshot) {
 	e.t.Helper()
-	if d := bed.Diff(nodeOnly(before), nodeOnly(e.snapshot())); d != "" {
+	if d := e.settledDiff(before, nodeOnly); d != "" {
 		e.t.Errorf("%s: node differs from before ADD:\n%s", what, d)
 	}
 }

@@ -78,7 +78,7 @@ func TestCrashAtEveryStep(t *testing.T) {
 		}
 		e.del(c, p, caps)
 		outcome := "node as before ADD"
-		if d := bed_diff(before, e.snapshot()); d != "" {
+		if d := e.settledDiff(before, nil); d != "" {
 			outcome = "DIFFERS"
 			t.Errorf("%s: after DEL the node differs from before ADD:\n%s", point, d)
 		}

@@ -127,6 +127,3 @@ func (e *env) node(args ...string) string {
 }
 
 var _ types.Result = (*current.Result)(nil)
-
-// bed_diff compares two snapshots.
-func bed_diff(a, b bed.Snapshot) string { return bed.Diff(a, b) }

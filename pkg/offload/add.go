@@ -3,6 +3,7 @@ package offload
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 
 	"github.com/containernetworking/cni/pkg/skel"
@@ -43,11 +44,12 @@ type adding struct {
 	att       *state.Attachment
 	undo      *undo
 	ctx       context.Context
-	podIf     int    // index of the pod interface in prev.Interfaces
-	claimed   bool   // the claim of Kube-OVN's port may have committed
-	portGone  bool   // undo removed Kube-OVN's port; hostVethBack re-adds it
-	repMAC    string // the representor\'s MAC, for the result
-	mtu       int    // the pod interface\'s MTU, now the VF\'s and the representor\'s
+	podIf     int              // index of the pod interface in prev.Interfaces
+	claimed   bool             // the claim of Kube-OVN's port may have committed
+	portGone  bool             // undo removed Kube-OVN's port; hostVethBack re-adds it
+	repMAC    string           // the representor's MAC, for the result
+	vfMAC     net.HardwareAddr // the VF's MAC in the pod
+	mtu       int              // the pod interface's MTU, now the VF's and the representor's
 }
 
 // Add is the CNI ADD verb.
@@ -99,6 +101,8 @@ func (a *adding) run() (_ *current.Result, retErr error) {
 	if err := a.refuseHeld(); err != nil {
 		return nil, err
 	}
+	pend := a.dialAsync(a.ctx, a.conf.Bridge, a.port)
+	defer pend.close()
 	var err error
 	if a.pod, err = ns.GetNS(a.args.Netns); err != nil {
 		return nil, types.NewError(types.ErrInvalidNetNS, fmt.Sprintf("pod netns %s", a.args.Netns), err.Error())
@@ -112,10 +116,9 @@ func (a *adding) run() (_ *current.Result, retErr error) {
 		return nil, types.NewError(types.ErrInvalidNetworkConfig, fmt.Sprintf("device %s", a.pci), err.Error())
 	}
 	a.log.Debug("VF found", "index", a.dev.Index, "netdev", a.dev.Netdev, "uplink", a.dev.Uplink, "representor", a.dev.Rep)
-	if a.ovs, err = ovsdb.Dial(a.ctx, a.conf.OVSDB, ovsdbTimeout, a.log, a.conf.Bridge, a.port); err != nil {
+	if a.ovs, err = pend.get(); err != nil {
 		return nil, err
 	}
-	defer a.ovs.Close()
 	defer func() {
 		if retErr != nil {
 			a.undo.run()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"maps"
+	"sync"
 
 	"github.com/vishvananda/netlink"
 
@@ -121,10 +122,7 @@ func (a *adding) addVeth() error {
 		faultPoint("ADD: " + s.name)
 	}
 	a.dev.Rep = a.port
-	// The VF is in place and the port open: Kube-OVN's veth can go.
-	if err := a.inPod(func() error { return link.Delete(podAside) }); err != nil {
-		a.log.Warn("could not delete Kube-OVN's veth", "veth", podAside, "err", err)
-	}
+	a.finish(podAside, podIf)
 	return nil
 }
 
@@ -156,8 +154,8 @@ func (a *adding) restoreAdminMAC() error {
 	return link.SetVFAdminMAC(a.att.PF, a.dev.Index, a.att.VF.AdminMAC)
 }
 
-// configureVF gives the VF the veth's MAC, MTU, addresses and routes, then
-// announces the addresses, and records its index in the pod.
+// configureVF gives the VF the veth's MAC, MTU, addresses and routes, and
+// records its index and MAC in the pod.
 func (a *adding) configureVF(podIf *link.Iface) error {
 	return a.inPod(func() error {
 		if err := link.Configure(a.args.IfName, podIf); err != nil {
@@ -173,11 +171,28 @@ func (a *adding) configureVF(podIf *link.Iface) error {
 			return fmt.Errorf("set ifalias of %s: %w", a.args.IfName, err)
 		}
 		a.att.VF.Index = st.Index
-		if err := link.Announce(a.args.IfName, l.Attrs().HardwareAddr, st.Index, podIf.Addrs); err != nil {
-			a.log.Warn("address announcement failed", "err", err)
-		}
+		a.vfMAC = l.Attrs().HardwareAddr
 		return nil
 	})
+}
+
+// finish deletes Kube-OVN's veth, now set aside in the pod, and announces
+// the VF's addresses, now that its representor is up on the bridge and the
+// announcements can reach the network. Both end in an RCU grace period in
+// the kernel (the veth's unregistration, the packet socket's release);
+// run at once, they share it.
+func (a *adding) finish(podAside string, podIf *link.Iface) {
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := a.inPod(func() error { return link.Delete(podAside) }); err != nil {
+			a.log.Warn("could not delete Kube-OVN's veth", "veth", podAside, "err", err)
+		}
+	})
+	err := a.inPod(func() error { return link.Announce(a.args.IfName, a.vfMAC, a.att.VF.Index, podIf.Addrs) })
+	if err != nil {
+		a.log.Warn("address announcement failed", "err", err)
+	}
+	wg.Wait()
 }
 
 // vfHome brings the VF back from the pod under its host name and settings.

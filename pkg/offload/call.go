@@ -4,6 +4,7 @@
 package offload
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 	"github.com/containernetworking/cni/pkg/types"
 
 	"github.com/vf-offload/vf-offload/pkg/config"
+	"github.com/vf-offload/vf-offload/pkg/ovsdb"
 	"github.com/vf-offload/vf-offload/pkg/state"
 )
 
@@ -157,4 +159,45 @@ func (u *undo) run() {
 		}
 	}
 	u.steps = nil
+}
+
+// pendingOVS is an OVSDB session being opened while the call does its
+// netlink and sysfs lookups.
+type pendingOVS struct {
+	done chan struct{}
+	c    *ovsdb.Client
+	err  error
+}
+
+// dialAsync starts opening an OVSDB session that monitors bridge and the
+// ports named names.
+func (c *call) dialAsync(ctx context.Context, bridge string, names ...string) *pendingOVS {
+	p := &pendingOVS{done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		p.c, p.err = ovsdb.Dial(ctx, c.conf.OVSDB, ovsdbTimeout, c.log, bridge, names...)
+	}()
+	return p
+}
+
+// get waits for the session.
+func (p *pendingOVS) get() (*ovsdb.Client, error) {
+	<-p.done
+	return p.c, p.err
+}
+
+// close ends the session, whether or not it was used, without waiting for
+// a dial still under way (the process ends with the call).
+func (p *pendingOVS) close() {
+	end := func() {
+		if c, _ := p.get(); c != nil {
+			c.Close()
+		}
+	}
+	select {
+	case <-p.done:
+		end()
+	default:
+		go end()
+	}
 }

@@ -82,17 +82,18 @@ func (c *call) release(att *state.Attachment, pci string) error {
 	} else if att.Bridge == "" {
 		att.Bridge = c.conf.Bridge
 	}
+	ctx := context.Background()
+	pend := c.dialAsync(ctx, att.Bridge, att.Port, hostAsideName(att.ContainerID))
+	defer pend.close()
 	dev, err := sriov.Lookup(pci)
 	if err != nil {
 		c.log.Warn("VF not found: nothing to restore", "err", err)
 		return c.store.Remove(pci)
 	}
-	ctx := context.Background()
-	ovs, err := ovsdb.Dial(ctx, c.conf.OVSDB, ovsdbTimeout, c.log, att.Bridge, att.Port, hostAsideName(att.ContainerID), dev.Rep)
+	ovs, err := pend.get()
 	if err != nil {
 		return err
 	}
-	defer ovs.Close()
 	r := &releasing{call: c, att: att, dev: dev, ovs: ovs, ctx: ctx}
 	for _, s := range []struct {
 		name string

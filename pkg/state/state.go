@@ -132,10 +132,11 @@ func (s *Store) Save(a *Attachment) error {
 		return fmt.Errorf("state %s: %w", c.PCI, err)
 	}
 	tmp := f.Name()
+	// No fsync: the state must survive the plugin dying, which the page
+	// cache does; a node that loses its page cache reboots, and then no
+	// pod netns, VF move or port the state describes survives either (GC
+	// and DEL treat such state as stale). The rename keeps it atomic.
 	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -145,10 +146,6 @@ func (s *Store) Save(a *Attachment) error {
 	if err != nil {
 		os.Remove(tmp)
 		return fmt.Errorf("state %s: writing %q: %w", c.PCI, final, err)
-	}
-	if d, err := os.Open(s.dir); err == nil {
-		d.Sync()
-		d.Close()
 	}
 	return nil
 }
