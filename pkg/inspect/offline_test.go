@@ -145,7 +145,7 @@ func TestRecordedText(t *testing.T) {
 		"Node (recorded outputs: nothing was read from this machine)\n",
 		"  input: datapath flows: " + testdata("dpctl_mlx5_partly.txt") + " (6 flows)\n",
 		"  bridge br-int: datapath_type=\"system\"\n",
-		"  datapath flows with hash/dp_hash actions (OVN load balancing; not offloadable on Agilio): 2\n",
+		"  datapath flows with hash/dp_hash actions (OVN load balancing; OVS cannot offload them to TC): 2\n",
 		"Port " + podA + "\n",
 		"  flow in_port(" + podA + ") -> actions:hash(l4(0)),recirc(0x31): offloaded:no dp:ovs packets:2214 bytes:165120\n",
 		"  tc filters on ingress (from " + testdata("tc_mlx5_rep_mixed.txt") + "): 2\n",

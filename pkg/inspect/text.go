@@ -19,7 +19,7 @@ func (r Report) WriteText(w io.Writer) {
 	}
 	fmt.Fprintf(w, "  bridge %s: datapath_type=%q\n", n.Bridge, n.DatapathType)
 	fmt.Fprintf(w, "  other_config: hw-offload=%q tc-policy=%q\n", n.HWOffload, n.TCPolicy)
-	fmt.Fprintf(w, "  datapath flows with hash/dp_hash actions (OVN load balancing; not offloadable on Agilio): %d\n", n.LBFlows)
+	fmt.Fprintf(w, "  datapath flows with hash/dp_hash actions (OVN load balancing; OVS cannot offload them to TC): %d\n", n.LBFlows)
 	switch {
 	case n.Source == sourceRecorded:
 		fmt.Fprintln(w, "  uplinks: not recorded")
