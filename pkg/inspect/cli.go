@@ -28,6 +28,8 @@ Recorded outputs (a node you cannot run doctor on, a bug report):
                       machine it runs on, only the files and settings given.
                       The ports reported are --port if given, else the
                       --tc-file names, else every in_port(NAME) in the flows.
+                      Record it without type=: "type=offloaded" lists only
+                      the flows in hardware.
   --tc-file REP=FILE  the output of "tc -s filter show dev REP ingress"
                       (repeatable). Also usable live: REP's filters are then
                       read from FILE instead of the kernel.
