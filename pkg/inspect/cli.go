@@ -78,6 +78,10 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "vf-offload doctor: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
+	if o.Pod != "" && o.FlowsFile != "" {
+		fmt.Fprintln(stderr, "vf-offload doctor: --pod needs the node's state; with --flows-file name the representors with --port")
+		return 2
+	}
 	if o.DatapathType != "" && o.FlowsFile == "" {
 		fmt.Fprintln(stderr, "vf-offload doctor: --datapath-type needs --flows-file (live, OVSDB says)")
 		return 2

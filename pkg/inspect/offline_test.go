@@ -169,6 +169,7 @@ func TestRecordedBadInput(t *testing.T) {
 		{"--ovs-other-config", "hw-offload"},
 		{"--port", "a,,b"},
 		{"--datapath-type", "system"},
+		{"--flows-file", "x", "--pod", "default/a"},
 		{"--flows-file", "x", "extra"},
 	} {
 		if _, stderr, code := runDoctor(t, args...); code != 2 || stderr == "" {
