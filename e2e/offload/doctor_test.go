@@ -2,6 +2,7 @@ package offload_test
 
 import (
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -64,6 +65,128 @@ func TestDoctorOnTheBed(t *testing.T) {
 	if strings.Count(string(text), "Pod ") != 1 || !strings.Contains(string(text), "Pod default/a") {
 		t.Errorf("--pod default/a should report pod a only:\n%s", text)
 	}
+	for _, p := range r.Pods {
+		if p.TCSource != "kernel" || len(p.TCFilters) != 0 || len(p.Problems) != 0 {
+			t.Errorf("pod %s before any filter: tc from %q, %+v, problems %q", p.Pod, p.TCSource, p.TCFilters, p.Problems)
+		}
+	}
+	e.del(ca, a, capsA)
+	e.del(cb, b, capsB)
+}
+
+// TestDoctorTCFiltersOnTheBed puts a skip_hw filter on a pod's representor
+// in the node netns, as OVS does with other_config:tc-policy=skip_hw, and
+// checks that doctor reads it from the kernel and reports it in software
+// (not_in_hw). The bed's kernel has no cls_flower, so the filter is a u32
+// one: the hardware flags are the same TCA_CLS_FLAGS_* bits for every
+// classifier, and the representor, a veth, has no TC offload. Then --port
+// with a bridge port vf-offload did not attach.
+func TestDoctorTCFiltersOnTheBed(t *testing.T) {
+	e := newEnv(t, nic.ConnectX5(), 2)
+	a, b := e.pod("a"), e.pod("b")
+	ca, capsA := e.full(false, e.b.NIC.VFs[0].PCI)
+	cb, capsB := e.full(false, e.b.NIC.VFs[1].PCI)
+	e.add(ca, a, capsA)
+	e.add(cb, b, capsB)
+	if _, err := a.Ping(b.IP.IP, 2, 2*time.Second); err != nil {
+		t.Fatalf("ping: %v", err)
+	}
+	doctor := func(args ...string) inspect.Report {
+		t.Helper()
+		args = append([]string{"doctor", "--ovsdb", e.b.OVS.DB, "--state-dir", e.b.StateDir, "--json"}, args...)
+		out, err := e.b.NIC.Command(e.b.Bins.Path["vf-offload"], args...).Output()
+		if err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, out)
+		}
+		var r inspect.Report
+		if err := json.Unmarshal(out, &r); err != nil {
+			t.Fatalf("doctor --json output: %v\n%s", err, out)
+		}
+		return r
+	}
+	repA := doctor("--pod", "default/a").Pods[0].Representor
+	repB := doctor("--pod", "default/b").Pods[0].Representor
+	// The filter sends a's IPv4 packets for b straight to b's representor,
+	// past OVS, in TC software: the echo requests still reach b and the
+	// filter counts them.
+	e.node("tc", "qdisc", "add", "dev", repA, "clsact")
+	t.Cleanup(func() { _, _ = e.b.Node("tc", "qdisc", "del", "dev", repA, "clsact") })
+	e.node("tc", "filter", "add", "dev", repA, "ingress", "protocol", "ip", "pref", "7", "u32", "skip_hw",
+		"match", "ip", "dst", b.IP.IP.String()+"/32", "action", "mirred", "egress", "redirect", "dev", repB)
+	if _, err := a.Ping(b.IP.IP, 3, 2*time.Second); err != nil {
+		t.Fatalf("ping through the tc filter: %v", err)
+	}
+	t.Logf("tc -s filter show dev %s ingress:\n%s", repA, e.node("tc", "-s", "filter", "show", "dev", repA, "ingress"))
+
+	r := doctor()
+	if len(r.Pods) != 2 {
+		t.Fatalf("pods: %+v", r.Pods)
+	}
+	for _, p := range r.Pods {
+		if p.TCSource != "kernel" || len(p.Problems) != 0 {
+			t.Errorf("pod %s: tc from %q, problems %q", p.Pod, p.TCSource, p.Problems)
+		}
+		if p.Verdict != "not offloaded" || !strings.Contains(p.Reason, "userspace datapath") {
+			t.Errorf("pod %s: %s / %s", p.Pod, p.Verdict, p.Reason)
+		}
+		switch p.Representor {
+		case repB:
+			if len(p.TCFilters) != 0 {
+				t.Errorf("pod b has no filter, got %+v", p.TCFilters)
+			}
+		case repA:
+			want := inspect.TCFilter{Protocol: "ip", Pref: 7, Kind: "u32", Handle: "800::800",
+				Flags: []string{"skip_hw", "not_in_hw"}, Packets: 3, Actions: []string{"mirred(" + repB + ")"}}
+			if len(p.TCFilters) == 1 {
+				want.Bytes = p.TCFilters[0].Bytes // the bed's echo size is not this test's business
+			}
+			if len(p.TCFilters) != 1 || want.Bytes == 0 || !reflect.DeepEqual(p.TCFilters[0], want) {
+				t.Errorf("pod a's filters:\n got %+v\nwant [%+v]", p.TCFilters, want)
+			}
+		default:
+			t.Errorf("unexpected pod %+v", p)
+		}
+	}
+	text, err := e.b.NIC.Command(e.b.Bins.Path["vf-offload"], "doctor", "--ovsdb", e.b.OVS.DB, "--state-dir", e.b.StateDir,
+		"--port", repA).Output()
+	if err != nil {
+		t.Fatalf("doctor --port: %v", err)
+	}
+	t.Logf("doctor --port %s:\n%s", repA, text)
+	for _, want := range []string{
+		"  tc filters on ingress (from kernel): 1\n",
+		"    ip pref 7 u32 chain 0 handle 800::800: skip_hw not_in_hw -> software only, packets:3 hw_packets:0 actions:mirred(" + repB + ")\n",
+		"  verdict: not offloaded: userspace datapath",
+	} {
+		if !strings.Contains(string(text), want) {
+			t.Errorf("doctor --port %s lacks %q", repA, want)
+		}
+	}
+	if strings.Count(string(text), "Pod ") != 1 {
+		t.Errorf("--port %s should report one pod", repA)
+	}
+
+	// A port on br-int that vf-offload did not attach.
+	e.node("ip", "link", "add", "name", "xtra0", "type", "veth", "peer", "name", "xtra1")
+	t.Cleanup(func() { _, _ = e.b.Node("ip", "link", "del", "xtra0") })
+	e.node("ip", "link", "set", "xtra0", "up")
+	e.vsctl("add-port", "br-int", "xtra0", "--", "set", "Interface", "xtra0",
+		"external_ids:pod_namespace=kube-system", "external_ids:pod_name=coredns-x")
+	t.Cleanup(func() { _, _ = e.b.OVS.Vsctl("--if-exists", "del-port", "br-int", "xtra0") })
+	r = doctor("--port", "xtra0,nosuch0")
+	if len(r.Pods) != 2 {
+		t.Fatalf("--port xtra0,nosuch0: %+v", r.Pods)
+	}
+	x, n := r.Pods[0], r.Pods[1]
+	if x.Representor != "xtra0" || x.Container != "" || x.Pod != "kube-system/coredns-x" || x.Ofport <= 0 ||
+		x.TCSource != "kernel" || len(x.Problems) != 0 || !strings.Contains(x.Reason, "userspace datapath") {
+		t.Errorf("port xtra0: %+v", x)
+	}
+	if n.Representor != "nosuch0" || len(n.Problems) != 2 || !strings.Contains(n.Problems[0], "no port nosuch0") ||
+		!strings.Contains(n.Problems[1], "nosuch0") {
+		t.Errorf("port nosuch0: %+v", n)
+	}
+	e.node("tc", "qdisc", "del", "dev", repA, "clsact")
 	e.del(ca, a, capsA)
 	e.del(cb, b, capsB)
 }

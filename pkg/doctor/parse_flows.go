@@ -38,13 +38,14 @@ func (f Flow) MatchField(name string) (string, bool) {
 }
 
 // ParseDpctlFlows parses the output of `ovs-appctl dpctl/dump-flows`, with or
-// without -m and type=...: one flow per line, "flow-dump from ..." headers
-// and blank lines are skipped. A line that has no "actions:" is an error.
+// without -m and type=...: one flow per line; "flow-dump from ..." headers,
+// blank lines and "#" comment lines (a header on a recorded output) are
+// skipped. A line that has no "actions:" is an error.
 func ParseDpctlFlows(out string) ([]Flow, error) {
 	var flows []Flow
 	for n, line := range strings.Split(out, "\n") {
 		line = strings.TrimSpace(line)
-		if line == "" || strings.HasPrefix(line, "flow-dump from") {
+		if line == "" || strings.HasPrefix(line, "#") || strings.HasPrefix(line, "flow-dump from") {
 			continue
 		}
 		f, err := parseFlowLine(line)

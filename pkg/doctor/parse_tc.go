@@ -49,8 +49,9 @@ func (f TCFilter) Stats() (bytes, packets, hwPackets uint64) {
 
 // ParseTCFilters parses `tc [-s] filter show dev <dev> ingress` output (the
 // iproute2 text format). The "filter ... chain N" lines without a handle
-// that the kernel prints for each priority are skipped. Text before the
-// first filter line is an error.
+// that the kernel prints for each priority, and u32's hash tables, are
+// skipped. Lines starting with "#" outside a filter are comments (a header
+// on a recorded output); other text before the first filter line is an error.
 func ParseTCFilters(out string) ([]TCFilter, error) {
 	var filters []TCFilter
 	var cur *TCFilter
@@ -59,7 +60,7 @@ func ParseTCFilters(out string) ([]TCFilter, error) {
 		line := strings.TrimSpace(raw)
 		words := strings.Fields(line)
 		switch {
-		case line == "":
+		case line == "" || cur == nil && strings.HasPrefix(line, "#"):
 		case words[0] == "filter":
 			f, err := parseFilterHeader(words)
 			if err != nil {
@@ -128,9 +129,18 @@ func parseFilterHeader(w []string) (TCFilter, error) {
 			}
 			f.Chain = uint32(c)
 			i++
-		case "handle":
+		case "handle", "fh": // u32 prints "fh 800::800"
 			f.Handle = next
 			i++
+		case "divisor": // a u32 hash table ("fh 800: ht divisor 1"), not a filter
+			return TCFilter{}, nil
+		case "skip_hw", "skip_sw", "in_hw", "not_in_hw", "in_hw_count":
+			// u32 prints its flags on the header line.
+			n, err := setFlag(&f, w[i], next)
+			if err != nil {
+				return f, err
+			}
+			i += n
 		default:
 			// flower prints "classid X" or "hw_tc N" here; a few kinds
 			// print their own options on the header line.
@@ -149,28 +159,43 @@ func parseFilterFlags(f *TCFilter, w []string) error {
 		return nil
 	}
 	for i := 0; i < len(w); i++ {
-		switch w[i] {
-		case "skip_hw":
-			f.SkipHW = true
-		case "skip_sw":
-			f.SkipSW = true
-		case "in_hw":
-			f.InHW = true
-		case "not_in_hw":
-			f.NotInHW = true
-		case "in_hw_count":
-			if i+1 >= len(w) {
-				return fmt.Errorf("in_hw_count without a value")
-			}
-			c, err := strconv.ParseUint(w[i+1], 10, 32)
-			if err != nil {
-				return fmt.Errorf("in_hw_count %q: %v", w[i+1], err)
-			}
-			f.InHWCount = uint32(c)
-			i++
+		next := ""
+		if i+1 < len(w) {
+			next = w[i+1]
 		}
+		n, err := setFlag(f, w[i], next)
+		if err != nil {
+			return err
+		}
+		i += n
 	}
 	return nil
+}
+
+// setFlag sets the hardware flag named word; for in_hw_count it reads the
+// count from next and returns 1, the number of extra words used.
+func setFlag(f *TCFilter, word, next string) (int, error) {
+	switch word {
+	case "skip_hw":
+		f.SkipHW = true
+	case "skip_sw":
+		f.SkipSW = true
+	case "in_hw":
+		f.InHW = true
+	case "not_in_hw":
+		f.NotInHW = true
+	case "in_hw_count":
+		if next == "" {
+			return 0, fmt.Errorf("in_hw_count without a value")
+		}
+		c, err := strconv.ParseUint(next, 10, 32)
+		if err != nil {
+			return 0, fmt.Errorf("in_hw_count %q: %v", next, err)
+		}
+		f.InHWCount = uint32(c)
+		return 1, nil
+	}
+	return 0, nil
 }
 
 // parseActionLine reads "action order 1: mirred (Egress Redirect to device X) stolen".

@@ -108,3 +108,25 @@ func TestParseTCErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestParseTCU32Real(t *testing.T) {
+	filters := mustFilters(t, "tc_u32_veth_real.txt")
+	if len(filters) != 2 {
+		t.Fatalf("got %d filters, want 2 (the u32 hash tables are not filters)", len(filters))
+	}
+	f := filters[0]
+	if f.Kind != "u32" || f.Handle != "800::800" || f.Pref != 1 || !f.SkipHW || !f.NotInHW || f.InHardware() ||
+		len(f.Keys) != 1 || f.Keys[0] != "match c0000201/ffffffff at 16" {
+		t.Errorf("skip_hw u32 filter: %+v", f)
+	}
+	if b, p, hw := f.Stats(); b != 252 || p != 3 || hw != 0 || f.Actions[0].Device != "sink0" {
+		t.Errorf("stats %d %d %d, action %+v", b, p, hw, f.Actions)
+	}
+	if g := filters[1]; g.Handle != "801::800" || g.SkipHW || !g.NotInHW {
+		t.Errorf("u32 filter without skip_hw: %+v", g)
+	}
+	commented, err := ParseTCFilters("# recorded on node-1\n# tc -s filter show dev rep0 ingress\n" + readTestdata(t, "tc_u32_veth_real.txt"))
+	if err != nil || !reflect.DeepEqual(commented, filters) {
+		t.Errorf("with a comment header: %v\n%+v", err, commented)
+	}
+}

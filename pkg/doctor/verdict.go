@@ -45,60 +45,45 @@ type Result struct {
 }
 
 // Verdict decides whether the representor's traffic is offloaded. The level
-// comes from the evidence (flows, or the TC filters if there are no flows);
-// the reason is the first that applies of: userspace datapath, hw-offload
-// off, tc-policy skip_hw, uplink not in switchdev mode, hw-tc-offload off, a
-// flow action the NIC cannot do, no traffic yet, else the counts.
+// comes from the evidence: the flows, and the TC filters (a filter in
+// hardware is evidence of offload even when the flow dump says otherwise;
+// with no flows, the filters alone decide). The reason is the first that
+// applies of: userspace datapath, hw-offload off, tc-policy skip_hw, uplink
+// not in switchdev mode, hw-tc-offload off, a flow action the NIC cannot do,
+// TC filters none of which is in hardware, no traffic yet, else the counts.
 func Verdict(in VerdictInput) Result {
 	var r Result
-	hw, partial, total := 0, 0, 0
 	for _, f := range in.Flows {
 		r.Lines = append(r.Lines, flowLine(f))
-		total++
-		switch {
-		case f.Offloaded == "yes":
-			hw++
-		case f.Offloaded == "partial":
-			partial++
-		}
 	}
 	for _, f := range in.Filters {
 		r.Lines = append(r.Lines, filterLine(f))
 	}
-	what := "flows"
-	if total == 0 && len(in.Filters) > 0 {
-		what = "TC filters"
-		for _, f := range in.Filters {
-			total++
-			if f.InHardware() {
-				hw++
-			}
-		}
-	}
+	fl, ft := tallyFlows(in.Flows), tallyFilters(in.Filters)
 	switch {
-	case total > 0 && hw == total:
+	case fl.total > 0 && fl.hw == fl.total, fl.total == 0 && ft.total > 0 && ft.hw == ft.total:
 		r.Level = Offloaded
-	case hw > 0 || partial > 0:
+	case fl.hw > 0 || fl.partial > 0 || ft.hw > 0:
 		r.Level = PartlyOffloaded
 	}
 	cause := ""
 	if r.Level != Offloaded {
-		cause = blocker(in)
+		cause = blocker(in, ft)
 	}
 	switch {
 	case cause != "":
-	case total == 0:
+	case fl.total == 0 && ft.total == 0:
 		cause = fmt.Sprintf("no traffic yet (no datapath flows or TC filters for %s)", in.Representor)
 	default:
-		cause = counts(in.Flows, what, hw, total)
+		cause = counts(fl, ft)
 	}
 	r.Reason = r.Level.String() + ": " + cause
 	return r
 }
 
-// blocker returns the first node setting or flow action that keeps flows out
-// of hardware, "" if none.
-func blocker(in VerdictInput) string {
+// blocker returns the first node setting, flow action or filter state that
+// keeps flows out of hardware, "" if none.
+func blocker(in VerdictInput, ft filterTally) string {
 	switch {
 	case in.DatapathType == "netdev":
 		return "userspace datapath (bridge datapath_type=netdev); only the kernel datapath offloads to TC"
@@ -117,7 +102,7 @@ func blocker(in VerdictInput) string {
 				short(f.Unsupported[0], 48), why(f.Unsupported[0]))
 		}
 	}
-	return ""
+	return filterBlocker(in.Representor, ft)
 }
 
 func why(u string) string {
@@ -128,31 +113,6 @@ func why(u string) string {
 		return "sFlow/IPFIX sampling"
 	}
 	return "the packets go up to ovs-vswitchd (slow path)"
-}
-
-func counts(flows []Flow, what string, hw, total int) string {
-	s := fmt.Sprintf("%d of %d %s in hardware", hw, total, what)
-	var tcOnly, partial, ovs int
-	for _, f := range flows {
-		switch {
-		case f.Offloaded == "yes":
-		case f.Offloaded == "partial":
-			partial++
-		case f.DP == "tc":
-			tcOnly++
-		default:
-			ovs++
-		}
-	}
-	for _, c := range []struct {
-		n    int
-		text string
-	}{{partial, "partly offloaded"}, {tcOnly, "in TC software only"}, {ovs, "in the OVS datapath"}} {
-		if c.n > 0 {
-			s += fmt.Sprintf(", %d %s", c.n, c.text)
-		}
-	}
-	return s
 }
 
 func flowLine(f Flow) string {
@@ -177,16 +137,24 @@ func flowLine(f Flow) string {
 }
 
 func filterLine(f TCFilter) string {
-	state := "not in hardware"
-	if f.InHardware() {
-		state = fmt.Sprintf("in hardware (in_hw_count %d)", f.InHWCount)
+	state := "hardware state not reported"
+	switch {
+	case f.InHardware() && f.InHWCount > 0:
+		state = fmt.Sprintf("in hardware (in_hw, in_hw_count %d)", f.InHWCount)
+	case f.InHardware():
+		state = "in hardware (in_hw)"
+	case f.NotInHW:
+		state = "in software only (not_in_hw)"
 	}
 	if f.SkipHW {
 		state += ", skip_hw"
 	}
+	if f.SkipSW {
+		state += ", skip_sw"
+	}
 	_, pkts, hwPkts := f.Stats()
-	return fmt.Sprintf("tc %s pref %d chain %d handle %s: %s, %d packets (%d in hardware)",
-		f.Protocol, f.Pref, f.Chain, f.Handle, state, pkts, hwPkts)
+	return fmt.Sprintf("tc %s pref %d %s chain %d handle %s: %s, %d packets (%d in hardware)",
+		f.Protocol, f.Pref, f.Kind, f.Chain, f.Handle, state, pkts, hwPkts)
 }
 
 func short(s string, n int) string {

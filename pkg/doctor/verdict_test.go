@@ -14,6 +14,7 @@ func TestVerdict(t *testing.T) {
 	lb := FlowsFor(mustFlows(t, "dpctl_tc_lb.txt"), podRep)
 	inHW := mustFilters(t, "tc_rep_in_hw.txt")
 	mixedFilters := mustFilters(t, "tc_rep_mixed.txt")
+	u32Filters := mustFilters(t, "tc_u32_veth_real.txt") // [0] skip_hw not_in_hw, [1] not_in_hw
 
 	// The kernel-datapath flows of the mixed dump (what type=ovs shows).
 	var kernelOnly []Flow
@@ -79,6 +80,24 @@ func TestVerdict(t *testing.T) {
 		{"unknown eswitch mode and hw-tc-offload are not blamed",
 			with(func(in *VerdictInput) { in.EswitchMode, in.HWTCOffload, in.Flows = "", "", kernelOnly[1:] }),
 			NotOffloaded, "not offloaded: 0 of 1 flows in hardware, 1 in the OVS datapath", 1},
+		{"TC filters all not_in_hw, no flows",
+			with(func(in *VerdictInput) { in.Filters = mixedFilters[1:2] }),
+			NotOffloaded, "not offloaded: none of the 1 TC filters on " + podRep + " is in hardware (not_in_hw): the NIC driver did not take them", 1},
+		{"TC filters all skip_hw, tc-policy none",
+			with(func(in *VerdictInput) { in.Filters = append(mixedFilters[2:], u32Filters...) }),
+			NotOffloaded, "not offloaded: none of the 3 TC filters on " + podRep + " is in hardware (not_in_hw; 2 with skip_hw)", 3},
+		{"TC filters every one skip_hw",
+			with(func(in *VerdictInput) { in.Filters = []TCFilter{mixedFilters[2], u32Filters[0]} }),
+			NotOffloaded, "not offloaded: every TC filter on " + podRep + " has skip_hw", 2},
+		{"a filter in_hw is evidence when the flow dump has none in hardware",
+			with(func(in *VerdictInput) { in.Flows, in.Filters = kernelOnly[1:], inHW[:1] }),
+			PartlyOffloaded, "partly offloaded: 0 of 1 flows in hardware, 1 in the OVS datapath; 1 of 1 TC filters in hardware", 2},
+		{"filters not in hardware do not blame flows that are",
+			with(func(in *VerdictInput) { in.Flows, in.Filters = guide, mixedFilters[1:2] }),
+			Offloaded, "offloaded: 2 of 2 flows in hardware; 0 of 1 TC filters in hardware", 3},
+		{"the userspace datapath comes before the filters",
+			with(func(in *VerdictInput) { in.DatapathType, in.Filters = "netdev", u32Filters }),
+			NotOffloaded, "not offloaded: userspace datapath", 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := Verdict(tc.in)
@@ -99,9 +118,9 @@ func TestVerdictLines(t *testing.T) {
 		"ufid:cdf906f2... in_port(5b45c61b307e_h) actions:54235e5753b8_h: in hardware (dp:tc), 120443 packets",
 		"ufid:f2e0ad9f... in_port(5b45c61b307e_h) actions:ct(zone=5,nat),recirc(0x1e): in TC software only (dp:tc, not in hardware), 88 packets",
 		"ufid:2cb8fed1... in_port(5b45c61b307e_h) actions:userspace(pid=3520287328,controller(reason=1,don...: in the OVS datapath (dp:ovs), 3 packets; cannot offload: userspace(pid=3520287328,controller(reason=1,dont_send=0,continu...",
-		"tc ip pref 2 chain 0 handle 0x1: in hardware (in_hw_count 1), 120443 packets (120443 in hardware)",
-		"tc ip pref 4 chain 0 handle 0x1: not in hardware, 88 packets (0 in hardware)",
-		"tc ipv6 pref 5 chain 0 handle 0x1: not in hardware, skip_hw, 1 packets (0 in hardware)",
+		"tc ip pref 2 flower chain 0 handle 0x1: in hardware (in_hw, in_hw_count 1), 120443 packets (120443 in hardware)",
+		"tc ip pref 4 flower chain 0 handle 0x1: in software only (not_in_hw), 88 packets (0 in hardware)",
+		"tc ipv6 pref 5 flower chain 0 handle 0x1: in software only (not_in_hw), skip_hw, 1 packets (0 in hardware)",
 	} {
 		idx := []int{0, 3, 5, 7, 8, 9}[i]
 		if r.Lines[idx] != want {

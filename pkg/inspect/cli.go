@@ -12,21 +12,78 @@ import (
 	"github.com/vf-offload/vf-offload/pkg/config"
 )
 
+const usage = `usage: vf-offload doctor [flags]
+
+Reports whether OVS flows are offloaded to the NIC, for the node and for each
+vf-offload attachment (or the pods/ports named with --pod/--port). It only
+reads: OVSDB, ovs-vswitchd's "dpctl/dump-flows -m" over its unixctl socket,
+the representors' ingress TC filters over netlink, devlink, ethtool, sysfs
+and vf-offload's stateDir. The exit code is 0 whenever a report was made,
+whatever it says; 2 on bad usage.
+
+Recorded outputs (a node you cannot run doctor on, a bug report):
+  --flows-file FILE   the output of "ovs-appctl dpctl/dump-flows -m" saved on
+                      the node. Doctor then runs offline: it reads nothing
+                      from OVS, the kernel, sysfs or the stateDir of the
+                      machine it runs on, only the files and settings given.
+                      The ports reported are --port if given, else the
+                      --tc-file names, else every in_port(NAME) in the flows.
+                      Record it without type=: "type=offloaded" lists only
+                      the flows in hardware.
+  --tc-file REP=FILE  the output of "tc -s filter show dev REP ingress"
+                      (repeatable). Also usable live: REP's filters are then
+                      read from FILE instead of the kernel.
+  --ovs-other-config hw-offload=true,tc-policy=none
+                      Open_vSwitch other_config as on the node ("ovs-vsctl
+                      get Open_vSwitch . other_config"); live, it replaces
+                      what OVSDB says.
+  --datapath-type system|netdev
+                      the bridge's datapath_type on the recorded node
+                      (offline only; default unknown).
+Lines starting with "#" in the files are ignored, so a recording can say
+where it comes from.
+
+Flags:
+`
+
 // Main runs `vf-offload doctor [flags]` and returns the exit code: 0 when
 // the report was made (whatever it says), 2 on bad usage.
 func Main(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("vf-offload doctor", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	o := Options{}
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), usage)
+		fs.PrintDefaults()
+	}
+	o := Options{TCFiles: map[string]string{}}
+	var ports listFlag
+	var otherConfig kvFlag
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	fs.StringVar(&o.OVSDB, "ovsdb", config.DefaultOVSDB, "OVSDB endpoint")
 	fs.StringVar(&o.Bridge, "bridge", config.DefaultBridge, "integration bridge")
 	fs.StringVar(&o.StateDir, "state-dir", config.DefaultStateDir, "vf-offload stateDir")
 	fs.StringVar(&o.RunDir, "ovs-rundir", "", "ovs-vswitchd run directory (default: the OVSDB socket's directory)")
 	fs.StringVar(&o.Pod, "pod", "", "only the pod NAMESPACE/NAME")
-	fs.StringVar(&o.Port, "port", "", "only the bridge port NAME")
+	fs.Var(&ports, "port", "only the bridge port NAME (repeatable, or comma-separated); live, also a port vf-offload did not attach")
 	fs.DurationVar(&o.Timeout, "timeout", 5*time.Second, "timeout of each OVS call")
+	fs.StringVar(&o.FlowsFile, "flows-file", "", "recorded `ovs-appctl dpctl/dump-flows -m` output: run offline (see above)")
+	fs.Var(fileMapFlag(o.TCFiles), "tc-file", "REP=FILE: recorded `tc -s filter show dev REP ingress` output (repeatable)")
+	fs.Var(&otherConfig, "ovs-other-config", "k=v,...: Open_vSwitch other_config (hw-offload, tc-policy) instead of OVSDB's")
+	fs.StringVar(&o.DatapathType, "datapath-type", "", "with --flows-file: the recorded bridge's datapath_type (system or netdev)")
 	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	o.Ports, o.OtherConfig = ports, otherConfig.m
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "vf-offload doctor: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	if o.Pod != "" && o.FlowsFile != "" {
+		fmt.Fprintln(stderr, "vf-offload doctor: --pod needs the node's state; with --flows-file name the representors with --port")
+		return 2
+	}
+	if o.DatapathType != "" && o.FlowsFile == "" {
+		fmt.Fprintln(stderr, "vf-offload doctor: --datapath-type needs --flows-file (live, OVSDB says)")
 		return 2
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
@@ -41,34 +98,4 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	}
 	r.WriteText(stdout)
 	return 0
-}
-
-// WriteText renders the report for a person.
-func (r Report) WriteText(w io.Writer) {
-	n := r.Node
-	fmt.Fprintf(w, "Node\n  OVSDB %s: reachable=%v\n", n.OVSDB, n.OVSDBReachable)
-	fmt.Fprintf(w, "  bridge %s: datapath_type=%q\n", n.Bridge, n.DatapathType)
-	fmt.Fprintf(w, "  other_config: hw-offload=%q tc-policy=%q\n", n.HWOffload, n.TCPolicy)
-	fmt.Fprintf(w, "  datapath flows with hash/dp_hash actions (OVN load balancing; not offloadable on Agilio): %d\n", n.LBFlows)
-	if len(n.Uplinks) == 0 {
-		fmt.Fprintln(w, "  uplinks: none in switchdev mode found")
-	}
-	for _, u := range n.Uplinks {
-		fmt.Fprintf(w, "  uplink %s (%s): driver=%s firmware=%q eswitch=%s hw-tc-offload=%s VFs total=%d created=%d in use by pods=%d\n",
-			u.Netdev, u.PCI, u.Driver, u.Firmware, u.Eswitch, u.HWTCOffload, u.VFsTotal, u.VFsCreated, u.VFsInUse)
-	}
-	for _, p := range n.Problems {
-		fmt.Fprintf(w, "  problem: %s\n", p)
-	}
-	if len(r.Pods) == 0 {
-		fmt.Fprintln(w, "Pods\n  no vf-offload attachment found")
-	}
-	for _, p := range r.Pods {
-		fmt.Fprintf(w, "Pod %s (container %.12s, %s)\n  VF %s, representor/port %s, ofport %d\n",
-			p.Pod, p.Container, p.IfName, p.VF, p.Representor, p.Ofport)
-		for _, f := range p.Flows {
-			fmt.Fprintf(w, "  flow in_port(%s) -> %s: offloaded:%s dp:%s packets:%d bytes:%d\n", f.InPort, f.Outputs, f.Offloaded, f.DP, f.Packets, f.Bytes)
-		}
-		fmt.Fprintf(w, "  verdict: %s — %s\n", p.Verdict, p.Reason)
-	}
 }

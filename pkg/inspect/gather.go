@@ -22,52 +22,90 @@ type Options struct {
 	StateDir string
 	RunDir   string // ovs-vswitchd's run directory; default: the OVSDB socket's
 	Pod      string // NAMESPACE/NAME: only this pod
-	Port     string // only this bridge port
+	Ports    []string
 	Timeout  time.Duration
+
+	// Recorded inputs. FlowsFile makes the run offline (see GatherRecorded);
+	// TCFiles (representor -> `tc -s filter show` output) and OtherConfig
+	// (nil when not given) replace the live reads they stand for.
+	FlowsFile    string
+	TCFiles      map[string]string
+	OtherConfig  map[string]string
+	DatapathType string // offline only
 }
 
-// Gather builds the report. It never changes anything on the node.
+const (
+	sourceLive     = "live"
+	sourceRecorded = "recorded"
+)
+
+// Gather builds the report. It never changes anything on the node. With
+// FlowsFile set it reads nothing live (GatherRecorded).
 func Gather(ctx context.Context, o Options, log *slog.Logger) Report {
-	r := Report{Node: Node{OVSDB: o.OVSDB, Bridge: o.Bridge}}
+	if o.FlowsFile != "" {
+		return GatherRecorded(o)
+	}
+	r := Report{Node: Node{Source: sourceLive, OVSDB: o.OVSDB, Bridge: o.Bridge}}
 	atts, err := state.NewStore(o.StateDir).List()
 	if err != nil {
-		r.Node.Problems = append(r.Node.Problems, fmt.Sprintf("state in %s: %v", o.StateDir, err))
+		r.Node.problem("state in %s: %v", o.StateDir, err)
 	}
-	var names []string
+	names := slices.Clone(o.Ports)
 	for _, a := range atts {
 		names = append(names, a.Port)
 	}
-	if o.Port != "" && !slices.Contains(names, o.Port) {
-		names = append(names, o.Port)
-	}
 	ovs, err := ovsdb.Dial(ctx, o.OVSDB, o.Timeout, log, o.Bridge, names...)
 	if err != nil {
-		r.Node.Problems = append(r.Node.Problems, err.Error())
+		r.Node.problem("%v", err)
 		return r
 	}
 	defer ovs.Close()
 	r.Node.OVSDBReachable = true
-	oc, _ := ovs.OtherConfig()
+	oc := o.OtherConfig
+	if oc == nil {
+		oc, _ = ovs.OtherConfig()
+	} else {
+		r.Node.Inputs = append(r.Node.Inputs, "other_config from --ovs-other-config")
+	}
 	r.Node.HWOffload, r.Node.TCPolicy = oc["hw-offload"], oc["tc-policy"]
 	if r.Node.DatapathType, err = ovs.DatapathType(); err != nil {
-		r.Node.Problems = append(r.Node.Problems, err.Error())
+		r.Node.problem("%v", err)
 	}
 	flows, err := dumpFlows(ctx, o)
 	if err != nil {
-		r.Node.Problems = append(r.Node.Problems, err.Error())
+		r.Node.problem("%v", err)
 	}
-	for _, f := range flows {
-		if slices.ContainsFunc(f.Unsupported, func(s string) bool { return strings.Contains(s, "hash") }) {
-			r.Node.LBFlows++
+	r.Node.LBFlows = lbFlows(flows)
+	r.Node.Uplinks = uplinks(atts)
+	seen := map[string]bool{}
+	for _, a := range atts {
+		if p, ok := attachment(a, ovs, flows, r.Node, o); ok {
+			r.Pods = append(r.Pods, p)
+			seen[a.Port] = true
 		}
 	}
-	r.Node.Uplinks = uplinks(atts)
-	for _, a := range atts {
-		if p, ok := pod(a, ovs, flows, r.Node, o); ok {
-			r.Pods = append(r.Pods, p)
+	for _, name := range o.Ports {
+		if !seen[name] {
+			r.Pods = append(r.Pods, otherPort(name, ovs, flows, r.Node, o))
+			seen[name] = true
 		}
 	}
 	return r
+}
+
+func (n *Node) problem(format string, args ...any) {
+	n.Problems = append(n.Problems, fmt.Sprintf(format, args...))
+}
+
+// lbFlows counts the flows with OVN load balancing (hash/dp_hash) actions.
+func lbFlows(flows []doctor.Flow) int {
+	n := 0
+	for _, f := range flows {
+		if slices.ContainsFunc(f.Unsupported, func(s string) bool { return strings.Contains(s, "hash") }) {
+			n++
+		}
+	}
+	return n
 }
 
 func dumpFlows(ctx context.Context, o Options) ([]doctor.Flow, error) {
@@ -86,7 +124,9 @@ func dumpFlows(ctx context.Context, o Options) ([]doctor.Flow, error) {
 	return doctor.ParseDpctlFlows(out)
 }
 
-func pod(a *state.Attachment, ovs *ovsdb.Client, flows []doctor.Flow, n Node, o Options) (Pod, bool) {
+// attachment reports on one vf-offload attachment, unless --pod or --port
+// leave it out.
+func attachment(a *state.Attachment, ovs *ovsdb.Client, flows []doctor.Flow, n Node, o Options) (Pod, bool) {
 	p := Pod{Container: a.ContainerID, IfName: a.IfName, VF: a.PCI, Representor: a.Port}
 	info, _ := ovs.Port(a.Port)
 	ids := a.PortExternalIDs
@@ -94,21 +134,52 @@ func pod(a *state.Attachment, ovs *ovsdb.Client, flows []doctor.Flow, n Node, o 
 		p.Ofport, ids = info.Ofport, info.ExternalIDs
 	}
 	p.Pod = ids["pod_namespace"] + "/" + ids["pod_name"]
-	if (o.Pod != "" && o.Pod != p.Pod) || (o.Port != "" && o.Port != a.Port) {
+	if (o.Pod != "" && o.Pod != p.Pod) || (len(o.Ports) > 0 && !slices.Contains(o.Ports, a.Port)) {
 		return p, false
 	}
-	in := doctor.VerdictInput{HWOffload: n.HWOffload == "true", TCPolicy: n.TCPolicy, DatapathType: n.DatapathType,
-		Representor: a.Port, Flows: doctor.FlowsFor(flows, a.Port)}
+	var eswitch, hwtc string
 	for _, u := range n.Uplinks {
 		if u.PCI == a.PFPCI {
-			in.EswitchMode, in.HWTCOffload = strings.TrimPrefix(u.Eswitch, "unknown"), strings.TrimPrefix(u.HWTCOffload, "unknown")
+			eswitch, hwtc = strings.TrimPrefix(u.Eswitch, "unknown"), strings.TrimPrefix(u.HWTCOffload, "unknown")
 		}
 	}
-	v := doctor.Verdict(in)
-	p.Verdict, p.Reason = v.Level.String(), v.Reason
-	for _, f := range in.Flows {
-		p.Flows = append(p.Flows, Flow{InPort: f.InPort, Outputs: strings.Join(f.Outputs, ","), Offloaded: f.Offloaded,
-			DP: f.DP, Packets: f.Packets, Bytes: f.Bytes, Actions: f.Actions})
-	}
+	filters := p.readFilters(o.TCFiles, true)
+	judge(&p, n, flows, filters, eswitch, hwtc)
 	return p, true
+}
+
+// otherPort reports on a bridge port named with --port that is not a
+// vf-offload attachment (Kube-OVN's own veth port, a port someone added).
+func otherPort(name string, ovs *ovsdb.Client, flows []doctor.Flow, n Node, o Options) Pod {
+	p := Pod{Representor: name}
+	info, err := ovs.Port(name)
+	switch {
+	case err != nil:
+		p.Problems = append(p.Problems, err.Error())
+	case info == nil:
+		p.Problems = append(p.Problems, fmt.Sprintf("no port %s in OVSDB", name))
+	default:
+		p.Ofport = info.Ofport
+		if ns, pod := info.ExternalIDs["pod_namespace"], info.ExternalIDs["pod_name"]; pod != "" {
+			p.Pod = ns + "/" + pod
+		}
+		if !info.OnBridge {
+			p.Problems = append(p.Problems, fmt.Sprintf("port %s is not on bridge %s", name, o.Bridge))
+		}
+	}
+	filters := p.readFilters(o.TCFiles, true)
+	judge(&p, n, flows, filters, "", "")
+	return p
+}
+
+// readFilters reads the representor's filters, noting a failure as a
+// problem of the pod.
+func (p *Pod) readFilters(files map[string]string, live bool) []doctor.TCFilter {
+	filters, source, err := repFilters(p.Representor, files, live)
+	if err != nil {
+		p.Problems = append(p.Problems, err.Error())
+		return nil
+	}
+	p.TCSource = source
+	return filters
 }
