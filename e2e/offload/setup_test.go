@@ -138,16 +138,27 @@ func TestSetupPFWritesOnTheBed(t *testing.T) {
 				return e.node("cat", "/sys/class/net/"+n.Uplink+"/device/sriov_numvfs")
 			}
 			oldRep := n.CurrentVFs()[0].Rep
+			pfx := "set sriov_numvfs of " + n.Uplink + " (" + n.PFPCI + ") to "
+			steps := "  1. " + pfx + "0: the kernel requires 0 before changing 1 VFs to 3\n  2. " + pfx + "3 (sriov_totalvfs " + strconv.Itoa(p.TotalVFs) + ")\n"
 
-			out, stderr, code := e.setupPF("--pf", n.Uplink, "--vfs", "3")
+			// The dry run plans what the real run then does, and changes nothing.
+			start := e.snapshot()
+			out, stderr, code := e.setupPF("--pf", n.Uplink, "--vfs", "3", "--dry-run")
+			t.Logf("setup-pf --pf %s --vfs 3 --dry-run (exit %d):\n%s%s", n.Uplink, code, out, stderr)
+			mustContain(t, "dry run", out, append(cannotLines(n), "dry run: to get 3 VFs in switchdev mode, setup-pf would:\n"+steps,
+				"bring up the representors of VFs 0..2 of "+n.Uplink+" once they exist")...)
+			if d := bed_diff(start, e.snapshot()); code != 1 || d != "" || numvfs() != "1" {
+				t.Errorf("dry run: exit %d, want 1; changes:\n%s", code, d)
+			}
+
+			out, stderr, code = e.setupPF("--pf", n.Uplink, "--vfs", "3")
 			t.Logf("setup-pf --pf %s --vfs 3 (exit %d):\n%s%s", n.Uplink, code, out, stderr)
 			if code != 1 {
 				t.Errorf("exit %d, want 1: the eswitch mode and hw-tc-offload cannot be done here", code)
 			}
-			pfx := "set sriov_numvfs of " + n.Uplink + " (" + n.PFPCI + ") to "
 			mustContain(t, "setup-pf output", out, append(cannotLines(n),
 				"VFs 1 of "+strconv.Itoa(p.TotalVFs)+", eswitch none (no devlink device), uplink "+n.Uplink,
-				"changed:\n  1. "+pfx+"0: the kernel requires 0 before changing 1 VFs to 3\n  2. "+pfx+"3 (sriov_totalvfs "+strconv.Itoa(p.TotalVFs)+")\n",
+				"changed:\n"+steps,
 			)...)
 			mustContain(t, "setup-pf stderr", stderr, "PF "+n.Uplink+" is not ready for offload: 2 step(s) cannot be checked or done here")
 			if strings.Contains(out, "would fail") || strings.Contains(stderr, "changed before the error") {
