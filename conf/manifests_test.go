@@ -582,26 +582,7 @@ func TestCrossReferences(t *testing.T) {
 // the same file it copies.
 func dockerfileFinalBinary(t *testing.T) string {
 	t.Helper()
-	b, err := os.ReadFile("Dockerfile")
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Join continuation lines, drop comments.
-	var lines []string
-	var cur string
-	for _, l := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(strings.TrimSpace(l), "#") {
-			continue
-		}
-		if strings.HasSuffix(l, "\\") {
-			cur += strings.TrimSuffix(l, "\\") + " "
-			continue
-		}
-		if s := strings.TrimSpace(cur + l); s != "" {
-			lines = append(lines, s)
-		}
-		cur = ""
-	}
+	lines := dockerfileLines(t)
 	stage := -1
 	stageNames := map[string]int{}
 	builtBy := map[int]string{} // stage -> -o path of `go build`
@@ -656,6 +637,32 @@ func dockerfileFinalBinary(t *testing.T) string {
 		t.Errorf("Dockerfile: binary installed at %q, want an absolute path ending in /%s", dst, pluginBinaryName)
 	}
 	return dst
+}
+
+// dockerfileLines returns the instructions of conf/Dockerfile, continuation
+// lines joined, comments dropped.
+func dockerfileLines(t *testing.T) []string {
+	t.Helper()
+	b, err := os.ReadFile("Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	var cur string
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(strings.TrimSpace(l), "#") {
+			continue
+		}
+		if strings.HasSuffix(l, "\\") {
+			cur += strings.TrimSuffix(l, "\\") + " "
+			continue
+		}
+		if s := strings.TrimSpace(cur + l); s != "" {
+			lines = append(lines, s)
+		}
+		cur = ""
+	}
+	return lines
 }
 
 // shellCommands splits a shell script into simple commands (fields), at

@@ -29,8 +29,11 @@
 //   - The fake sysfs only covers what sriovnet and the plugin read:
 //     PCI ids, sriov_totalvfs/numvfs, physfn/virtfnN, driver, net/ with
 //     ifindex, iflink, address, mtu, operstate, ifalias, type, subsystem,
-//     device, phys_port_name and phys_switch_id. Writes (sriov_numvfs,
-//     bind/unbind) are refused. Non-emulated links appear as plain
+//     device, phys_port_name and phys_switch_id. The PF's sriov_numvfs
+//     takes writes with the kernel's rules (numvfs.go): VF netdevs and
+//     representors appear or go at once, where hardware takes a moment
+//     and udev may rename them; every other write (bind/unbind, any other
+//     file) is refused. Non-emulated links appear as plain
 //     directories under class/net, not as symlinks into /sys/devices.
 //     Real PCI drivers appear as empty directories. VF netdevs have no
 //     phys_port_name file at all (on hardware reading it fails).

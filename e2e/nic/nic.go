@@ -38,6 +38,9 @@ type NIC struct {
 	PFNetdev string // PF's own netdev; equals Uplink when the profile has none
 	Uplink   string
 	SwitchID string
+	// VFs are the VFs that exist now. Writes to the PF's sriov_numvfs
+	// change them (under the NIC's lock): read them with CurrentVFs when
+	// something may be writing it.
 	VFs      []VF
 	SysfsDir string // FUSE mount: devices/, net/, drivers/
 
@@ -160,15 +163,7 @@ func (n *NIC) createLinks(numVFs int) error {
 			return err
 		}
 	}
-	for i := 0; i < numVFs; i++ {
-		v := VF{Index: i, PCI: p.VFPCI(i), Netdev: p.VFNetdev(i), Rep: p.RepNetdev(i),
-			VFMAC: n.mac(1, i).String(), RepMAC: n.mac(2, i).String()}
-		if err := n.addPair(v.Netdev, roleVF+strconv.Itoa(i), n.mac(1, i), v.Rep, roleRep+strconv.Itoa(i), n.mac(2, i), false); err != nil {
-			return err
-		}
-		n.VFs = append(n.VFs, v)
-	}
-	return nil
+	return n.addVFs(numVFs)
 }
 
 // addPair creates a veth pair in the node netns and tags both ends.
@@ -194,8 +189,17 @@ func (n *NIC) addPair(name, role string, mac net.HardwareAddr, peer, peerRole st
 	return nil
 }
 
+// CurrentVFs returns a copy of VFs, read under the NIC's lock.
+func (n *NIC) CurrentVFs() []VF {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return append([]VF(nil), n.VFs...)
+}
+
 // VFByPCI returns the VF with the given PCI address.
 func (n *NIC) VFByPCI(pci string) (VF, bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
 	for _, v := range n.VFs {
 		if v.PCI == pci {
 			return v, true

@@ -32,12 +32,15 @@ var (
 	_ fs.NodeReader     = (*vnode)(nil)
 )
 
-func mode(k kind) uint32 {
-	switch k {
+func mode(e ent) uint32 {
+	switch e.kind {
 	case kDir:
 		return fuse.S_IFDIR | 0o755
 	case kLink:
 		return fuse.S_IFLNK | 0o777
+	}
+	if e.rw {
+		return fuse.S_IFREG | 0o644
 	}
 	return fuse.S_IFREG | 0o444
 }
@@ -50,7 +53,7 @@ func ino(path []string, k kind) uint64 {
 }
 
 func fill(a *fuse.Attr, e ent) {
-	a.Mode = mode(e.kind)
+	a.Mode = mode(e)
 	a.Nlink = 1
 	switch e.kind {
 	case kFile:
@@ -85,7 +88,7 @@ func (v *vnode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*f
 	}
 	fill(&out.Attr, e)
 	ch := &vnode{nic: v.nic, path: p}
-	return v.NewInode(ctx, ch, fs.StableAttr{Mode: mode(e.kind) &^ 0o7777, Ino: ino(p, e.kind)}), 0
+	return v.NewInode(ctx, ch, fs.StableAttr{Mode: mode(e) &^ 0o7777, Ino: ino(p, e.kind)}), 0
 }
 
 func (v *vnode) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
@@ -100,7 +103,7 @@ func (v *vnode) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
 	list := make([]fuse.DirEntry, 0, len(m))
 	for name, e := range m {
 		p := append(append([]string(nil), v.path...), name)
-		list = append(list, fuse.DirEntry{Name: name, Mode: mode(e.kind) &^ 0o7777, Ino: ino(p, e.kind)})
+		list = append(list, fuse.DirEntry{Name: name, Mode: mode(e) &^ 0o7777, Ino: ino(p, e.kind)})
 	}
 	return fs.NewListDirStream(list), 0
 }
@@ -127,7 +130,9 @@ func (v *vnode) Readlink(ctx context.Context) ([]byte, syscall.Errno) {
 
 func (v *vnode) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32, syscall.Errno) {
 	if flags&(syscall.O_WRONLY|syscall.O_RDWR) != 0 {
-		return nil, 0, syscall.EACCES
+		if e, errno := v.current(); errno != 0 || !e.rw {
+			return nil, 0, syscall.EACCES
+		}
 	}
 	return nil, fuse.FOPEN_DIRECT_IO, 0
 }

@@ -29,6 +29,7 @@ type ent struct {
 	kind    kind
 	content string // kFile
 	target  string // kLink
+	rw      bool   // kFile that accepts writes (sriov_numvfs)
 }
 
 func dir() ent                     { return ent{kind: kDir} }
@@ -44,10 +45,12 @@ type netdevInfo struct {
 	switchID string // phys_switch_id, "" when absent
 }
 
-// snapshot is the node netns as seen at one instant.
+// snapshot is the node netns as seen at one instant, with the VFs the
+// emulated PF had then (sriov_numvfs writes change them).
 type snapshot struct {
 	byName map[string]*netdevInfo
 	names  []string
+	vfs    []VF
 }
 
 // snapshot returns the node's links, re-read only when a link notification
@@ -73,7 +76,7 @@ func (n *NIC) snapshot() (*snapshot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list links in %s: %w", n.NodeNS, err)
 	}
-	s := &snapshot{byName: map[string]*netdevInfo{}}
+	s := &snapshot{byName: map[string]*netdevInfo{}, vfs: append([]VF(nil), n.VFs...)}
 	for _, l := range links {
 		a := l.Attrs()
 		d := &netdevInfo{attrs: a}
@@ -131,12 +134,22 @@ func (n *NIC) classify(role string, d *netdevInfo) {
 }
 
 // pciDevs lists the emulated PCI devices.
-func (n *NIC) pciDevs() []string {
+func (n *NIC) pciDevs(s *snapshot) []string {
 	out := []string{n.PFPCI}
-	for _, v := range n.VFs {
+	for _, v := range s.vfs {
 		out = append(out, v.PCI)
 	}
 	return out
+}
+
+// vfByPCI is VFByPCI on the snapshot's VFs.
+func (s *snapshot) vfByPCI(pci string) (VF, bool) {
+	for _, v := range s.vfs {
+		if v.PCI == pci {
+			return v, true
+		}
+	}
+	return VF{}, false
 }
 
 // children returns the entries of the directory at path, false if path is
@@ -150,7 +163,7 @@ func (n *NIC) children(s *snapshot, path []string) (map[string]ent, bool) {
 	case path[0] == "net":
 		return n.classNetDir(s, path[1:])
 	case path[0] == "drivers":
-		return n.driversDir(path[1:])
+		return n.driversDir(s, path[1:])
 	}
 	return nil, false
 }
@@ -167,7 +180,7 @@ func (n *NIC) devicesDir(s *snapshot, path []string) (map[string]ent, bool) {
 				}
 			}
 		}
-		for _, pci := range n.pciDevs() {
+		for _, pci := range n.pciDevs(s) {
 			m[pci] = dir()
 		}
 		return m, true
@@ -175,14 +188,14 @@ func (n *NIC) devicesDir(s *snapshot, path []string) (map[string]ent, bool) {
 	pci := path[0]
 	vfIdx := -1
 	if pci != n.PFPCI {
-		v, ok := n.VFByPCI(pci)
+		v, ok := s.vfByPCI(pci)
 		if !ok {
 			return nil, false
 		}
 		vfIdx = v.Index
 	}
 	if len(path) == 1 {
-		return n.pciDeviceDir(pci, vfIdx), true
+		return n.pciDeviceDir(s, pci, vfIdx), true
 	}
 	if path[1] != "net" {
 		return nil, false
@@ -204,7 +217,7 @@ func (n *NIC) devicesDir(s *snapshot, path []string) (map[string]ent, bool) {
 	return nil, false
 }
 
-func (n *NIC) pciDeviceDir(pci string, vfIdx int) map[string]ent {
+func (n *NIC) pciDeviceDir(s *snapshot, pci string, vfIdx int) map[string]ent {
 	p := n.Profile
 	m := map[string]ent{
 		"vendor": file(p.Vendor + "\n"), "class": file(p.Class + "\n"),
@@ -215,8 +228,8 @@ func (n *NIC) pciDeviceDir(pci string, vfIdx int) map[string]ent {
 	if vfIdx < 0 {
 		m["device"] = file(p.PFDevice + "\n")
 		m["sriov_totalvfs"] = filef("%d\n", p.TotalVFs)
-		m["sriov_numvfs"] = filef("%d\n", len(n.VFs))
-		for _, v := range n.VFs {
+		m["sriov_numvfs"] = ent{kind: kFile, content: fmt.Sprintf("%d\n", len(s.vfs)), rw: true}
+		for _, v := range s.vfs {
 			m["virtfn"+strconv.Itoa(v.Index)] = link("../" + v.PCI)
 		}
 	} else {
@@ -280,7 +293,7 @@ func (n *NIC) classNetDir(s *snapshot, path []string) (map[string]ent, bool) {
 
 // driversDir serves /sys/bus/pci/drivers: the profile's drivers (with links
 // to their devices) plus the names of the real drivers, as empty dirs.
-func (n *NIC) driversDir(path []string) (map[string]ent, bool) {
+func (n *NIC) driversDir(s *snapshot, path []string) (map[string]ent, bool) {
 	p := n.Profile
 	if len(path) == 0 {
 		m := map[string]ent{p.PFDriver: dir(), p.VFDriver: dir()}
@@ -300,7 +313,7 @@ func (n *NIC) driversDir(path []string) (map[string]ent, bool) {
 		dev(n.PFPCI)
 	}
 	if path[0] == p.VFDriver {
-		for _, v := range n.VFs {
+		for _, v := range s.vfs {
 			dev(v.PCI)
 		}
 	}

@@ -26,9 +26,11 @@ type System interface {
 var RepWait = 5 * time.Second
 
 // Apply brings PF pf to want VFs in switchdev mode: it gathers the facts,
-// plans, runs the first step, and starts over until nothing is left to do.
-// It returns the steps it ran, the last one failed when err is not nil.
-func Apply(sys System, pf string, want int) (done []Step, err error) {
+// plans, runs the first step that can run, and starts over until nothing
+// is left that it can do. It returns the steps it ran (the last one failed
+// when err is not nil) and, when it got that far, the steps the last plan
+// says cannot be checked or done on this node.
+func Apply(sys System, pf string, want int) (done, cannot []Step, err error) {
 	var last *Step
 	// Each step changes one thing; a PF with n VFs needs at most
 	// 2 (VFs) + 1 (eswitch) + 1 (hw-tc-offload) + 1 (uplink) + n steps.
@@ -42,22 +44,23 @@ func Apply(sys System, pf string, want int) (done []Step, err error) {
 			steps, err = Plan(sys.Gather(pf), want, false)
 		}
 		if err != nil {
-			return done, err
+			return done, nil, err
 		}
-		if len(steps) == 0 {
-			return done, nil
+		todo, cannot := Split(steps)
+		if len(todo) == 0 {
+			return done, cannot, nil
 		}
-		s := steps[0]
+		s := todo[0]
 		if last != nil && last.same(s) {
-			return done, fmt.Errorf("%s: %w: it is still to do after it succeeded", s.Detail, ErrNoEffect)
+			return done, nil, fmt.Errorf("%s: %w: it is still to do after it succeeded", s.Detail, ErrNoEffect)
 		}
 		if err := run(sys, s); err != nil {
-			return done, err
+			return done, nil, err
 		}
 		done = append(done, s)
 		last = &done[len(done)-1]
 	}
-	return done, fmt.Errorf("PF %s: still not set up after %d steps", pf, len(done))
+	return done, nil, fmt.Errorf("PF %s: still not set up after %d steps", pf, len(done))
 }
 
 func run(sys System, s Step) error {

@@ -9,18 +9,21 @@ import (
 
 // Result is what `vf-offload setup-pf --json` prints.
 type Result struct {
-	PF     string   `json:"pf"`
-	VFs    int      `json:"vfs"`
-	DryRun bool     `json:"dryRun"`
-	Before Facts    `json:"before"`
-	Steps  []Step   `json:"steps"` // planned (dry run) or done
+	PF     string `json:"pf"`
+	VFs    int    `json:"vfs"`
+	DryRun bool   `json:"dryRun"`
+	Before Facts  `json:"before"`
+	Steps  []Step `json:"steps"` // planned (dry run) or done
+	// Cannot are the steps setup-pf cannot check or do on this node.
+	Cannot []Step   `json:"cannot"`
 	Error  string   `json:"error,omitempty"`
 	Notes  []string `json:"notes"`
 }
 
 // Main runs `vf-offload setup-pf --pf NETDEV --vfs N [--dry-run] [--json]`
 // on the host and returns the exit code: 0 done (or a dry-run plan that can
-// succeed), 1 failed (or a plan with a step that would fail), 2 bad usage.
+// succeed), 1 failed, or a step would fail, or a step cannot be checked or
+// done here (Result.Cannot), 2 bad usage.
 func Main(args []string, stdout, stderr io.Writer) int {
 	return run1(Host{}, args, stdout, stderr)
 }
@@ -45,13 +48,18 @@ func run1(sys System, args []string, stdout, stderr io.Writer) int {
 	}
 	var err error
 	if *dry {
-		r.Steps, err = Plan(r.Before, *vfs, true)
+		var steps []Step
+		steps, err = Plan(r.Before, *vfs, true)
+		r.Steps, r.Cannot = Split(steps)
 	} else {
-		r.Steps, err = Apply(sys, *pf, *vfs)
+		r.Steps, r.Cannot, err = Apply(sys, *pf, *vfs)
 	}
 	code := 0
+	if err != nil || len(r.Cannot) > 0 {
+		code = 1
+	}
 	if err != nil {
-		r.Error, code = err.Error(), 1
+		r.Error = err.Error()
 	}
 	for _, s := range r.Steps {
 		if s.Fail != "" {
@@ -60,6 +68,9 @@ func run1(sys System, args []string, stdout, stderr io.Writer) int {
 	}
 	if r.Steps == nil {
 		r.Steps = []Step{}
+	}
+	if r.Cannot == nil {
+		r.Cannot = []Step{}
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
@@ -72,6 +83,9 @@ func run1(sys System, args []string, stdout, stderr io.Writer) int {
 	r.WriteText(stdout)
 	if r.Error != "" {
 		fmt.Fprintf(stderr, "vf-offload setup-pf: %s\n", r.Error)
+	}
+	if len(r.Cannot) > 0 {
+		fmt.Fprintf(stderr, "vf-offload setup-pf: PF %s is not ready for offload: %d step(s) cannot be checked or done here (listed under \"not done\")\n", r.PF, len(r.Cannot))
 	}
 	return code
 }
@@ -91,20 +105,30 @@ func (r Result) WriteText(w io.Writer) {
 		fmt.Fprintf(w, "PF %s (%s): driver %s, VFs %d of %d, eswitch %s, uplink %s, hw-tc-offload %s\n",
 			f.PF, f.PCI, orUnknown(f.Driver), f.NumVFs, f.TotalVFs, esw, up, orUnknown(f.HWTCOffload))
 	}
+	dry := ""
+	if r.DryRun {
+		dry = "dry run: "
+	}
 	switch {
 	case r.DryRun && len(r.Steps) > 0:
 		fmt.Fprintf(w, "dry run: to get %d VFs in switchdev mode, setup-pf would:\n", r.VFs)
-	case r.DryRun && r.Error == "":
-		fmt.Fprintf(w, "dry run: nothing to do: %d VFs, switchdev, hw-tc-offload on, uplink and representors up\n", r.VFs)
 	case len(r.Steps) > 0 && r.Error != "":
 		fmt.Fprintln(w, "changed before the error:")
 	case len(r.Steps) > 0:
 		fmt.Fprintln(w, "changed:")
+	case r.Error == "" && len(r.Cannot) == 0:
+		fmt.Fprintf(w, "%snothing to do: %d VFs, switchdev, hw-tc-offload on, uplink and representors up\n", dry, r.VFs)
 	case r.Error == "":
-		fmt.Fprintf(w, "nothing to do: %d VFs, switchdev, hw-tc-offload on, uplink and representors up\n", r.VFs)
+		fmt.Fprintf(w, "%snothing to do that can be done here: %d VFs, uplink and representors up\n", dry, r.VFs)
 	}
 	for i, s := range r.Steps {
 		fmt.Fprintf(w, "  %d. %s\n", i+1, s)
+	}
+	if len(r.Cannot) > 0 {
+		fmt.Fprintln(w, "not done, setup-pf cannot check or change these here (offload needs them):")
+		for _, s := range r.Cannot {
+			fmt.Fprintf(w, "  - %s\n", s)
+		}
 	}
 	for _, n := range r.Notes {
 		fmt.Fprintf(w, "note: %s\n", n)

@@ -37,7 +37,6 @@ var (
 	ErrNotSRIOV     = errors.New("not SR-IOV capable")
 	ErrTooManyVFs   = errors.New("more VFs than sriov_totalvfs")
 	ErrNoEswitch    = errors.New("no devlink eswitch")
-	ErrNoHWTC       = errors.New("hw-tc-offload cannot be turned on")
 	ErrNoRep        = errors.New("no VF representor")
 	ErrBadVFCount   = errors.New("the number of VFs must be at least 1")
 	ErrNoEffect     = errors.New("step had no effect")
@@ -86,21 +85,48 @@ const (
 )
 
 // Step is one change. Fail, set only in dry-run plans, says why the step
-// would fail; Value is the sriov_numvfs value for ActNumVFs.
+// would fail (a real run stops with that error before any change). Cannot
+// says why setup-pf cannot check or make this change on this node; such a
+// step is never run, does not stop the others, and makes the exit code 1.
+// Value is the sriov_numvfs value for ActNumVFs.
 type Step struct {
 	Action Action `json:"action"`
 	Device string `json:"device"`
 	Value  int    `json:"value,omitempty"`
 	Detail string `json:"detail"`
 	Fail   string `json:"wouldFail,omitempty"`
+	Cannot string `json:"cannot,omitempty"`
 }
 
 func (s Step) String() string {
-	if s.Fail != "" {
+	switch {
+	case s.Fail != "":
 		return s.Detail + " — would fail: " + s.Fail
+	case s.Cannot != "":
+		return s.Detail + " — " + s.Cannot
 	}
 	return s.Detail
 }
+
+// Split separates the steps that can run from those that cannot be done
+// here (Cannot set).
+func Split(steps []Step) (todo, cannot []Step) {
+	for _, s := range steps {
+		if s.Cannot != "" {
+			cannot = append(cannot, s)
+		} else {
+			todo = append(todo, s)
+		}
+	}
+	return todo, cannot
+}
+
+// eswitchUnchecked reports a PF whose eswitch mode devlink cannot tell
+// (no devlink device) but whose uplink representor sysfs shows: sriovnet
+// found a netdev of the PF with phys_port_name pN and a phys_switch_id,
+// which NICs only expose in switchdev mode. The emulated NIC of the test
+// bed is such a PF.
+func eswitchUnchecked(f Facts) bool { return f.Eswitch == EswitchNone && f.Uplink != "" }
 
 // same reports whether two steps do the same change (used to detect a step
 // that had no effect).
@@ -113,7 +139,10 @@ func (s Step) same(o Step) bool {
 // An empty list means nothing to do. Without dryRun it returns an error as
 // soon as a step cannot succeed, before any change is made; with dryRun such
 // steps are listed with Fail set and the error is nil unless the PF itself
-// is unusable (missing, not SR-IOV capable, too many VFs).
+// is unusable (missing, not SR-IOV capable, too many VFs). Steps that this
+// node cannot check or do (Cannot set: hw-tc-offload fixed off, an eswitch
+// that devlink does not show but sysfs shows in switchdev mode) are listed
+// in both modes and do not stop the others.
 func Plan(f Facts, want int, dryRun bool) ([]Step, error) {
 	if want < 1 {
 		return nil, fmt.Errorf("--vfs %d: %w", want, ErrBadVFCount)
@@ -147,58 +176,67 @@ func Plan(f Facts, want int, dryRun bool) ([]Step, error) {
 	}
 
 	// 2. Eswitch mode.
-	if f.Eswitch != EswitchSwitchdev {
-		s := Step{Action: ActSwitchdev, Device: f.PCI,
-			Detail: fmt.Sprintf("switch the eswitch of %s (pci/%s) from %s to switchdev", f.PF, f.PCI, f.Eswitch)}
-		if f.Eswitch == EswitchNone {
-			why := ""
-			if f.EswitchErr != "" {
-				why = " (" + f.EswitchErr + ")"
-			}
-			msg, err := fail(fmt.Errorf("NIC %s (%s) has %w%s: switchdev mode is not available", f.PF, f.PCI, ErrNoEswitch, why))
-			if err != nil {
-				return nil, err
-			}
-			s.Detail = fmt.Sprintf("switch the eswitch of %s (pci/%s) to switchdev", f.PF, f.PCI)
-			s.Fail = msg
+	why := ""
+	if f.EswitchErr != "" {
+		why = " (" + f.EswitchErr + ")"
+	}
+	switch {
+	case f.Eswitch == EswitchSwitchdev:
+	case eswitchUnchecked(f):
+		dl := f.EswitchErr
+		if dl == "" {
+			dl = "devlink has no device for pci/" + f.PCI
 		}
-		steps = append(steps, s)
+		steps = append(steps, Step{Action: ActSwitchdev, Device: f.PCI,
+			Detail: fmt.Sprintf("check that the eswitch of %s (pci/%s) is in switchdev mode", f.PF, f.PCI),
+			Cannot: fmt.Sprintf("cannot check or change it here: %s; "+
+				"sysfs shows the uplink representor %s (phys_port_name and phys_switch_id), which a NIC exposes only in switchdev mode",
+				dl, f.Uplink)})
+	case f.Eswitch == EswitchNone:
+		msg, err := fail(fmt.Errorf("NIC %s (%s) has %w%s and no uplink representor: switchdev mode is not available", f.PF, f.PCI, ErrNoEswitch, why))
+		if err != nil {
+			return nil, err
+		}
+		steps = append(steps, Step{Action: ActSwitchdev, Device: f.PCI,
+			Detail: fmt.Sprintf("switch the eswitch of %s (pci/%s) to switchdev", f.PF, f.PCI), Fail: msg})
+	default:
+		steps = append(steps, Step{Action: ActSwitchdev, Device: f.PCI,
+			Detail: fmt.Sprintf("switch the eswitch of %s (pci/%s) from %s to switchdev", f.PF, f.PCI, f.Eswitch)})
 	}
 
-	// Before switchdev mode and with the VF count about to change, the
-	// uplink and representors cannot be known yet: the dry run says what
-	// will be done once they exist; Apply re-plans after each step.
-	settled := !vfsChange && f.Eswitch == EswitchSwitchdev
-	if !settled && dryRun {
-		if f.Uplink == "" || vfsChange {
-			steps = append(steps, Step{Action: ActHWTC, Device: "(uplink)",
-				Detail: fmt.Sprintf("turn on hw-tc-offload of the uplink of %s once it exists (now %s on %s)", f.PF, orUnknown(f.HWTCOffload), orPF(f))})
-			steps = append(steps, Step{Action: ActLinkUp, Device: "(representors)",
-				Detail: fmt.Sprintf("bring up the uplink and the representors of VFs 0..%d of %s once they exist", want-1, f.PF)})
-			return steps, nil
-		}
-	}
-	if !settled && !dryRun && len(steps) > 0 {
-		// Apply runs the first step and plans again.
+	// Until the VF count is right and the eswitch in switchdev mode, the
+	// uplink and representors are not final: Apply runs the first step and
+	// plans again; the dry run says what it will do once they exist.
+	eswOK := f.Eswitch == EswitchSwitchdev || eswitchUnchecked(f)
+	settled := !vfsChange && eswOK
+	if !settled && !dryRun {
 		return steps, nil
 	}
 
 	// 3. hw-tc-offload on the uplink.
 	dev := orPF(f)
-	switch f.HWTCOffload {
-	case FeatureOn:
-	case FeatureFixed:
-		msg, err := fail(fmt.Errorf("%s: hw-tc-offload is off [fixed]: %w (the driver does not offer TC offload on it)", dev, ErrNoHWTC))
-		if err != nil {
-			return nil, err
-		}
-		steps = append(steps, Step{Action: ActHWTC, Device: dev, Detail: fmt.Sprintf("turn on hw-tc-offload of %s", dev), Fail: msg})
+	switch {
+	case f.Uplink == "" || !eswOK:
+		steps = append(steps, Step{Action: ActHWTC, Device: "(uplink)",
+			Detail: fmt.Sprintf("turn on hw-tc-offload of the uplink of %s once it exists (now %s on %s)", f.PF, orUnknown(f.HWTCOffload), dev)})
+	case f.HWTCOffload == FeatureOn:
+	case f.HWTCOffload == FeatureFixed:
+		steps = append(steps, Step{Action: ActHWTC, Device: dev, Detail: fmt.Sprintf("turn on hw-tc-offload of %s", dev),
+			Cannot: fmt.Sprintf("cannot change it here: hw-tc-offload of %s is off [fixed], its driver does not offer TC offload on it", dev)})
 	default:
 		steps = append(steps, Step{Action: ActHWTC, Device: dev,
 			Detail: fmt.Sprintf("turn on hw-tc-offload of %s (now %s)", dev, orUnknown(f.HWTCOffload))})
 	}
 
 	// 4. Links up.
+	if !settled {
+		what := "the uplink and the representors"
+		if f.Uplink != "" && f.UplinkUp {
+			what = "the representors"
+		}
+		return append(steps, Step{Action: ActLinkUp, Device: "(representors)",
+			Detail: fmt.Sprintf("bring up %s of VFs 0..%d of %s once they exist", what, want-1, f.PF)}), nil
+	}
 	if f.Uplink != "" && !f.UplinkUp {
 		steps = append(steps, Step{Action: ActLinkUp, Device: f.Uplink, Detail: fmt.Sprintf("bring up uplink %s", f.Uplink)})
 	}

@@ -29,6 +29,9 @@ func actions(steps []Step) string {
 		if st.Fail != "" {
 			a += "!"
 		}
+		if st.Cannot != "" {
+			a += "~"
+		}
 		s = append(s, a+"("+st.Device+")")
 	}
 	return strings.Join(s, " ")
@@ -58,8 +61,15 @@ func TestPlanPFErrors(t *testing.T) {
 	}
 }
 
+// eswitchBed stands, in the table below, for the test bed's PF: no devlink
+// device, but the uplink representor is in sysfs. EswitchNone there means
+// no devlink device and no uplink representor either.
+const eswitchBed = "bed"
+
 // TestPlanCombinations covers numvfs 0/N/other × eswitch
-// legacy/switchdev/none × hw-tc-offload on/off/fixed/unknown × dry run.
+// legacy/switchdev/none/bed × hw-tc-offload on/off/fixed/unknown × dry run.
+// In the wanted actions "!" marks a step that would fail, "~" one that
+// cannot be checked or done here.
 func TestPlanCombinations(t *testing.T) {
 	type c struct {
 		numvfs  int
@@ -77,34 +87,43 @@ func TestPlanCombinations(t *testing.T) {
 		{4, EswitchSwitchdev, FeatureOff, false, "hw-tc-offload(ens47np0)", nil},
 		{4, EswitchSwitchdev, FeatureOff, true, "hw-tc-offload(ens47np0)", nil},
 		{4, EswitchSwitchdev, FeatureUnknown, false, "hw-tc-offload(ens47np0)", nil},
-		{4, EswitchSwitchdev, FeatureFixed, false, "", ErrNoHWTC},
-		{4, EswitchSwitchdev, FeatureFixed, true, "hw-tc-offload!(ens47np0)", nil},
+		{4, EswitchSwitchdev, FeatureFixed, false, "hw-tc-offload~(ens47np0)", nil},
+		{4, EswitchSwitchdev, FeatureFixed, true, "hw-tc-offload~(ens47np0)", nil},
 		// No VFs yet.
 		{0, EswitchSwitchdev, FeatureOn, false, "sriov_numvfs=4(ens47np0)", nil},
-		{0, EswitchSwitchdev, FeatureOff, true, "sriov_numvfs=4(ens47np0) hw-tc-offload((uplink))" + up, nil},
+		{0, EswitchSwitchdev, FeatureOff, true, "sriov_numvfs=4(ens47np0) hw-tc-offload(ens47np0)" + up, nil},
 		{0, EswitchLegacy, FeatureOff, false, "sriov_numvfs=4(ens47np0) eswitch(0000:03:00.0)", nil},
 		{0, EswitchLegacy, FeatureOn, true, "sriov_numvfs=4(ens47np0) eswitch(0000:03:00.0) hw-tc-offload((uplink))" + up, nil},
 		{0, EswitchNone, FeatureOff, false, "", ErrNoEswitch},
 		{0, EswitchNone, FeatureOff, true, "sriov_numvfs=4(ens47np0) eswitch!(0000:03:00.0) hw-tc-offload((uplink))" + up, nil},
+		{0, eswitchBed, FeatureFixed, false, "sriov_numvfs=4(ens47np0) eswitch~(0000:03:00.0)", nil},
+		{0, eswitchBed, FeatureFixed, true, "sriov_numvfs=4(ens47np0) eswitch~(0000:03:00.0) hw-tc-offload~(ens47np0)" + up, nil},
 		// Another VF count: 0 first.
 		{2, EswitchSwitchdev, FeatureOn, false, "sriov_numvfs=0(ens47np0) sriov_numvfs=4(ens47np0)", nil},
 		{2, EswitchLegacy, FeatureOn, false, "sriov_numvfs=0(ens47np0) sriov_numvfs=4(ens47np0) eswitch(0000:03:00.0)", nil},
 		{7, EswitchLegacy, FeatureOff, true, "sriov_numvfs=0(ens47np0) sriov_numvfs=4(ens47np0) eswitch(0000:03:00.0) hw-tc-offload((uplink))" + up, nil},
 		{7, EswitchNone, FeatureOn, false, "", ErrNoEswitch},
 		{7, EswitchNone, FeatureOn, true, "sriov_numvfs=0(ens47np0) sriov_numvfs=4(ens47np0) eswitch!(0000:03:00.0) hw-tc-offload((uplink))" + up, nil},
+		{2, eswitchBed, FeatureFixed, false, "sriov_numvfs=0(ens47np0) sriov_numvfs=4(ens47np0) eswitch~(0000:03:00.0)", nil},
 		// Right VF count, eswitch not switchdev.
 		{4, EswitchLegacy, FeatureOn, false, "eswitch(0000:03:00.0)", nil},
 		{4, EswitchNone, FeatureOn, false, "", ErrNoEswitch},
-		// The test bed: no devlink but the representors exist (fake sysfs).
-		{4, EswitchNone, FeatureFixed, true, "eswitch!(0000:03:00.0) hw-tc-offload!(ens47np0)", nil},
+		// The test bed with its VFs: only what it cannot do is left.
+		{4, eswitchBed, FeatureFixed, true, "eswitch~(0000:03:00.0) hw-tc-offload~(ens47np0)", nil},
+		{4, eswitchBed, FeatureFixed, false, "eswitch~(0000:03:00.0) hw-tc-offload~(ens47np0)", nil},
+		{4, eswitchBed, FeatureOn, false, "eswitch~(0000:03:00.0)", nil},
+		{4, eswitchBed, FeatureOff, false, "eswitch~(0000:03:00.0) hw-tc-offload(ens47np0)", nil},
 	}
 	for _, tc := range cases {
 		f := ready()
 		f.NumVFs, f.Eswitch, f.HWTCOffload = tc.numvfs, tc.eswitch, tc.hwtc
-		if tc.eswitch == EswitchLegacy || tc.numvfs != 4 {
+		if tc.eswitch == eswitchBed {
+			f.Eswitch = EswitchNone
+		}
+		if tc.eswitch == EswitchLegacy || tc.eswitch == EswitchNone || tc.numvfs != 4 {
 			f.Reps = nil
 		}
-		if tc.eswitch == EswitchLegacy {
+		if tc.eswitch == EswitchLegacy || tc.eswitch == EswitchNone {
 			f.Uplink = ""
 		}
 		name := fmt.Sprintf("numvfs=%d/eswitch=%q/hwtc=%q/dry=%v", tc.numvfs, tc.eswitch, tc.hwtc, tc.dry)
@@ -121,15 +140,41 @@ func TestPlanCombinations(t *testing.T) {
 
 func TestPlanNoEswitchMessage(t *testing.T) {
 	f := ready()
-	f.Eswitch, f.EswitchErr = EswitchNone, "devlink pci/0000:03:00.0: no such device"
+	f.Eswitch, f.EswitchErr, f.Uplink, f.Reps = EswitchNone, "devlink pci/0000:03:00.0: no such device", "", nil
 	_, err := Plan(f, 4, false)
-	want := "NIC ens47np0 (0000:03:00.0) has no devlink eswitch (devlink pci/0000:03:00.0: no such device): switchdev mode is not available"
+	want := "NIC ens47np0 (0000:03:00.0) has no devlink eswitch (devlink pci/0000:03:00.0: no such device) and no uplink representor: switchdev mode is not available"
 	if err == nil || err.Error() != want {
 		t.Errorf("got %v\nwant %s", err, want)
 	}
 	steps, err := Plan(f, 4, true)
-	if err != nil || len(steps) != 1 || steps[0].Fail != want {
+	if err != nil || len(steps) != 3 || steps[0].Fail != want {
 		t.Errorf("dry run: %v %+v", err, steps)
+	}
+}
+
+// TestPlanCannotMessages: what a PF like the test bed's gets told.
+func TestPlanCannotMessages(t *testing.T) {
+	f := ready()
+	f.Eswitch, f.EswitchErr, f.HWTCOffload = EswitchNone, "devlink pci/0000:03:00.0: no such device", FeatureFixed
+	for _, dry := range []bool{false, true} {
+		steps, err := Plan(f, 4, dry)
+		if err != nil || len(steps) != 2 {
+			t.Fatalf("dry=%v: %v %+v", dry, err, steps)
+		}
+		want := []string{
+			"check that the eswitch of ens47np0 (pci/0000:03:00.0) is in switchdev mode — cannot check or change it here: " +
+				"devlink pci/0000:03:00.0: no such device; sysfs shows the uplink " +
+				"representor ens47np0 (phys_port_name and phys_switch_id), which a NIC exposes only in switchdev mode",
+			"turn on hw-tc-offload of ens47np0 — cannot change it here: hw-tc-offload of ens47np0 is off [fixed], its driver does not offer TC offload on it",
+		}
+		for i, s := range steps {
+			if s.String() != want[i] || s.Fail != "" {
+				t.Errorf("dry=%v step %d:\n got %s\nwant %s", dry, i, s, want[i])
+			}
+		}
+		if todo, cannot := Split(steps); len(todo) != 0 || len(cannot) != 2 {
+			t.Errorf("Split: %d to do, %d cannot", len(todo), len(cannot))
+		}
 	}
 }
 
