@@ -108,7 +108,7 @@ func TestSetupPFOnTheBed(t *testing.T) {
 				r.Cannot[1].Action != setup.ActHWTC || r.Cannot[1].Device != n.Uplink {
 				t.Errorf("steps %+v\ncannot %+v", r.Steps, r.Cannot)
 			}
-			if d := bed_diff(before, e.snapshot()); d != "" {
+			if d := e.settledDiff(before, nil); d != "" {
 				t.Errorf("dry runs changed the node:\n%s", d)
 			}
 
@@ -147,7 +147,7 @@ func TestSetupPFWritesOnTheBed(t *testing.T) {
 			t.Logf("setup-pf --pf %s --vfs 3 --dry-run (exit %d):\n%s%s", n.Uplink, code, out, stderr)
 			mustContain(t, "dry run", out, append(cannotLines(n), "dry run: to get 3 VFs in switchdev mode, setup-pf would:\n"+steps,
 				"bring up the representors of VFs 0..2 of "+n.Uplink+" once they exist")...)
-			if d := bed_diff(start, e.snapshot()); code != 1 || d != "" || numvfs() != "1" {
+			if d := e.settledDiff(start, nil); code != 1 || d != "" || numvfs() != "1" {
 				t.Errorf("dry run: exit %d, want 1; changes:\n%s", code, d)
 			}
 
@@ -204,7 +204,7 @@ func TestSetupPFWritesOnTheBed(t *testing.T) {
 			if code != 1 || strings.Contains(out, "changed") {
 				t.Errorf("second run: exit %d, want 1 and no change", code)
 			}
-			if d := bed_diff(before, e.snapshot()); d != "" || numvfs() != "3" ||
+			if d := e.settledDiff(before, nil); d != "" || numvfs() != "3" ||
 				e.node("cat", "/sys/class/net/"+vfs[0].Rep+"/ifindex") != ifi {
 				t.Errorf("second run changed the node:\n%s", d)
 			}
@@ -226,7 +226,7 @@ func TestSetupPFWritesOnTheBed(t *testing.T) {
 					t.Errorf("%v: exit %d, want 1 and %q\n%s%s", c.args, code, c.want, out, stderr)
 				}
 			}
-			if d := bed_diff(before, e.snapshot()); d != "" || numvfs() != "3" {
+			if d := e.settledDiff(before, nil); d != "" || numvfs() != "3" {
 				t.Errorf("refused requests changed the node:\n%s", d)
 			}
 
