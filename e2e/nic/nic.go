@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/hanwen/go-fuse/v2/fuse"
 	"github.com/vishvananda/netlink"
@@ -43,6 +44,8 @@ type NIC struct {
 	// something may be writing it.
 	VFs      []VF
 	SysfsDir string // FUSE mount: devices/, net/, drivers/
+
+	requests atomic.Int64 // FUSE requests served, see SysfsRequests
 
 	mu     sync.Mutex        // serialises netlink use
 	events *nl.NetlinkSocket // RTNLGRP_LINK notifications of the node netns
@@ -286,3 +289,8 @@ func lookPath(name string) (string, error) {
 	}
 	return "", fmt.Errorf("%s not found in PATH", name)
 }
+
+// SysfsRequests is the number of FUSE requests (lookups, reads, readlinks,
+// directory listings) the emulated sysfs has served: what a sysfs walk
+// costs, as a test can count it.
+func (n *NIC) SysfsRequests() int64 { return n.requests.Load() }

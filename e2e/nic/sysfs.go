@@ -65,6 +65,7 @@ func fill(a *fuse.Attr, e ent) {
 
 // current resolves this node's entry against a fresh snapshot.
 func (v *vnode) current() (ent, syscall.Errno) {
+	v.nic.requests.Add(1)
 	s, err := v.nic.snapshot()
 	if err != nil {
 		return ent{}, syscall.EIO
@@ -78,6 +79,7 @@ func (v *vnode) current() (ent, syscall.Errno) {
 
 func (v *vnode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
 	p := append(append([]string(nil), v.path...), name)
+	v.nic.requests.Add(1)
 	s, err := v.nic.snapshot()
 	if err != nil {
 		return nil, syscall.EIO
@@ -92,6 +94,7 @@ func (v *vnode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*f
 }
 
 func (v *vnode) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
+	v.nic.requests.Add(1)
 	s, err := v.nic.snapshot()
 	if err != nil {
 		return nil, syscall.EIO
@@ -166,7 +169,10 @@ func (n *NIC) mount() error {
 		EntryTimeout: &zero, AttrTimeout: &zero, NegativeTimeout: &zero,
 		MountOptions: fuse.MountOptions{
 			DirectMountStrict: true, AllowOther: true,
-			FsName: "vfo-sysfs-" + n.ID, Name: "vfosysfs",
+			// sysfs lists a directory in one call; READDIRPLUS would make
+			// the kernel look up every entry as well.
+			DisableReadDirPlus: true,
+			FsName:             "vfo-sysfs-" + n.ID, Name: "vfosysfs",
 		},
 	})
 	if err != nil {

@@ -228,6 +228,12 @@ func (n *NIC) pciDeviceDir(s *snapshot, pci string, vfIdx int) map[string]ent {
 	if vfIdx < 0 {
 		m["device"] = file(p.PFDevice + "\n")
 		m["sriov_totalvfs"] = filef("%d\n", p.TotalVFs)
+		// First VF Offset and VF Stride, as the kernel shows them.
+		vf0, _ := ridOf(p.VFPCI(0))
+		vf1, _ := ridOf(p.VFPCI(1))
+		pfRID, _ := ridOf(p.PFPCI)
+		m["sriov_offset"] = filef("%d\n", vf0-pfRID)
+		m["sriov_stride"] = filef("%d\n", vf1-vf0)
 		m["sriov_numvfs"] = ent{kind: kFile, content: fmt.Sprintf("%d\n", len(s.vfs)), rw: true}
 		for _, v := range s.vfs {
 			m["virtfn"+strconv.Itoa(v.Index)] = link("../" + v.PCI)
@@ -331,4 +337,13 @@ func (n *NIC) lookup(s *snapshot, path []string) (ent, bool) {
 	}
 	e, ok := m[path[len(path)-1]]
 	return e, ok
+}
+
+// ridOf is a PCI address's routing ID: bus << 8 | device << 3 | function.
+func ridOf(pci string) (int, error) {
+	var dom, bus, dev, fn int
+	if _, err := fmt.Sscanf(pci, "%04x:%02x:%02x.%d", &dom, &bus, &dev, &fn); err != nil {
+		return 0, err
+	}
+	return bus<<8 | dev<<3 | fn, nil
 }

@@ -1,5 +1,6 @@
 // Command sriovprobe prints, as a JSON array, what sriovnet reports for
-// each VF PCI address given as argument. The e2e tests run it inside the
+// each VF PCI address given as argument (with -vfo first: what
+// vf-offload's pkg/sriov finds instead). The e2e tests run it inside the
 // emulated NIC's bed to check the fake sysfs with the real library.
 package main
 
@@ -11,6 +12,8 @@ import (
 	"strings"
 
 	"github.com/k8snetworkplumbingwg/sriovnet"
+
+	"github.com/vf-offload/vf-offload/pkg/sriov"
 )
 
 // Probe is one VF's view through sriovnet. Errors maps a call name to its
@@ -34,7 +37,34 @@ type Probe struct {
 	Errors         map[string]string `json:"errors,omitempty"`
 }
 
+// Found is what vf-offload's own lookup (pkg/sriov) finds for a VF.
+type Found struct {
+	PCI      string `json:"pci"`
+	Index    int    `json:"index"`
+	Uplink   string `json:"uplink"`
+	Rep      string `json:"rep"`
+	PFNetdev string `json:"pfNetdev"`
+	Error    string `json:"error,omitempty"`
+}
+
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "-vfo" {
+		found := []Found{}
+		for _, pci := range os.Args[2:] {
+			f := Found{PCI: pci}
+			if d, err := sriov.Lookup(pci); err != nil {
+				f.Error = err.Error()
+			} else {
+				f.Index, f.Uplink, f.Rep, f.PFNetdev = d.Index, d.Uplink, d.Rep, sriov.PFNetdev(d.PFPCI, d.Uplink)
+			}
+			found = append(found, f)
+		}
+		if err := json.NewEncoder(os.Stdout).Encode(found); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		return
+	}
 	out := []Probe{}
 	for _, pci := range os.Args[1:] {
 		out = append(out, probe(pci))

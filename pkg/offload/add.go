@@ -112,7 +112,7 @@ func (a *adding) run() (_ *current.Result, retErr error) {
 		return nil, fmt.Errorf("host netns: %w", err)
 	}
 	defer a.host.Close()
-	if a.dev, err = sriov.Lookup(a.pci); err != nil {
+	if a.dev, err = sriov.Lookup(a.pci, a.port); err != nil {
 		return nil, types.NewError(types.ErrInvalidNetworkConfig, fmt.Sprintf("device %s", a.pci), err.Error())
 	}
 	a.log.Debug("VF found", "index", a.dev.Index, "netdev", a.dev.Netdev, "uplink", a.dev.Uplink, "representor", a.dev.Rep)

@@ -89,7 +89,7 @@ func sameNet(a, b *net.IPNet) bool {
 }
 
 func (c *call) checkRep(att *state.Attachment) error {
-	dev, err := sriov.Lookup(att.PCI)
+	dev, err := sriov.Lookup(att.PCI, att.Port)
 	if err != nil {
 		return err
 	}

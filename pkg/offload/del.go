@@ -85,7 +85,7 @@ func (c *call) release(att *state.Attachment, pci string) error {
 	ctx := context.Background()
 	pend := c.dialAsync(ctx, att.Bridge, att.Port, hostAsideName(att.ContainerID))
 	defer pend.close()
-	dev, err := sriov.Lookup(pci)
+	dev, err := sriov.Lookup(pci, att.Port)
 	if err != nil {
 		c.log.Warn("VF not found: nothing to restore", "err", err)
 		return c.store.Remove(pci)

@@ -39,7 +39,9 @@ type Device struct {
 }
 
 // Lookup resolves pci, which must already be a validated PCI address.
-func Lookup(pci string) (*Device, error) {
+// hints are names the representor may carry now (e.g. the port name an ADD
+// gave it); they are checked, not trusted.
+func Lookup(pci string, hints ...string) (*Device, error) {
 	if _, err := os.Stat(filepath.Join(pciDevices, pci)); err != nil {
 		return nil, fmt.Errorf("PCI device %s: %w", pci, err)
 	}
@@ -51,15 +53,23 @@ func Lookup(pci string) (*Device, error) {
 		return nil, fmt.Errorf("VF %s is bound to vfio-pci and has no netdev to move", pci)
 	}
 	d := &Device{PCI: pci, PFPCI: pf}
-	if d.Index, err = sriovnet.GetVfIndexByPciAddress(pci); err != nil {
-		return nil, fmt.Errorf("VF %s: index on PF %s: %w", pci, pf, err)
+	var ok bool
+	if d.Index, ok = indexFromRID(pf, pci); !ok {
+		if d.Index, err = sriovnet.GetVfIndexByPciAddress(pci); err != nil {
+			return nil, fmt.Errorf("VF %s: index on PF %s: %w", pci, pf, err)
+		}
 	}
 	d.Netdev = Netdev(pci)
-	if d.Uplink, err = retry(func() (string, error) { return sriovnet.GetUplinkRepresentor(pci) }); err != nil {
-		return nil, fmt.Errorf("VF %s on PF %s: uplink: %w: %w", pci, pf, ErrNoRepresentor, err)
+	names := pfNetdevs(pf)
+	if d.Uplink, ok = uplinkByName(names); !ok {
+		if d.Uplink, err = retry(func() (string, error) { return sriovnet.GetUplinkRepresentor(pci) }); err != nil {
+			return nil, fmt.Errorf("VF %s on PF %s: uplink: %w: %w", pci, pf, ErrNoRepresentor, err)
+		}
 	}
-	if d.Rep, err = retry(func() (string, error) { return sriovnet.GetVfRepresentor(d.Uplink, d.Index) }); err != nil {
-		return nil, fmt.Errorf("VF %s (index %d on %s): %w: %w", pci, d.Index, d.Uplink, ErrNoRepresentor, err)
+	if d.Rep, ok = repByName(pf, names, hints, d.Index); !ok {
+		if d.Rep, err = retry(func() (string, error) { return sriovnet.GetVfRepresentor(d.Uplink, d.Index) }); err != nil {
+			return nil, fmt.Errorf("VF %s (index %d on %s): %w: %w", pci, d.Index, d.Uplink, ErrNoRepresentor, err)
+		}
 	}
 	return d, nil
 }
@@ -91,16 +101,17 @@ func Netdev(pci string) string {
 
 // PFNetdev picks the PF's own netdev, through which VF settings (the
 // administrative MAC) are made: on nfp (flower) the one without a
-// phys_port_name, on mlx5 the uplink itself. It reads every netdev of the PF,
-// so only the callers that set VF settings ask for it.
+// phys_port_name, on mlx5 the uplink itself. Names that look like a
+// representor's or the uplink's are read last, so it usually reads one file.
 func PFNetdev(pfPCI, uplink string) string {
-	netdevs, err := sriovnet.GetNetDevicesFromPci(pfPCI)
-	if err != nil {
-		return uplink
-	}
-	for _, n := range netdevs {
-		if PhysPortName(n) == "" {
-			return n
+	netdevs := pfNetdevs(pfPCI)
+	// Names udev gives representors and uplinks are looked at last.
+	for _, pass := range []bool{false, true} {
+		for _, n := range netdevs {
+			// A representor always has a phys_port_name.
+			if looksLikeRepOrUplink(n) == pass && !repNameEnd.MatchString(n) && PhysPortName(n) == "" {
+				return n
+			}
 		}
 	}
 	return uplink

@@ -1,0 +1,154 @@
+package sriov
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// The fast paths below find a VF's index, uplink and representor with a
+// constant number of sysfs reads, where sriovnet (without devlink, as on
+// the test bed) reads a file of every netdev of the PF or of the netns.
+// Each answer is checked against the kernel's own attribute
+// (virtfn<i>, phys_port_name); when a guess does not check out, Lookup
+// asks sriovnet.
+
+var (
+	vfPortName     = regexp.MustCompile(`^pf(\d+)vf(\d+)$`)
+	repNameEnd     = regexp.MustCompile(`(?:vf|_)\d+$`)
+	uplinkPortName = regexp.MustCompile(`^p\d+$`)
+)
+
+// indexFromRID computes the VF's index from its routing ID and the PF's
+// sriov_offset and sriov_stride (First VF Offset and VF Stride of the
+// SR-IOV capability), and checks it against the PF's virtfn<i> link.
+func indexFromRID(pf, vf string) (int, bool) {
+	offset, ok1 := readInt(filepath.Join(pciDevices, pf, "sriov_offset"))
+	stride, ok2 := readInt(filepath.Join(pciDevices, pf, "sriov_stride"))
+	pfRID, ok3 := rid(pf)
+	vfRID, ok4 := rid(vf)
+	if !ok1 || !ok2 || !ok3 || !ok4 || stride <= 0 {
+		return 0, false
+	}
+	d := vfRID - pfRID - offset
+	if d < 0 || d%stride != 0 {
+		return 0, false
+	}
+	i := d / stride
+	l, err := os.Readlink(filepath.Join(pciDevices, pf, "virtfn"+strconv.Itoa(i)))
+	if err != nil || filepath.Base(l) != vf {
+		return 0, false
+	}
+	return i, true
+}
+
+// rid is a PCI address's routing ID (bus << 8 | device << 3 | function);
+// VFs of one PF share its domain.
+func rid(pci string) (int, bool) {
+	p := strings.Split(pci, ":")
+	if len(p) != 3 {
+		return 0, false
+	}
+	df := strings.Split(p[2], ".")
+	if len(df) != 2 {
+		return 0, false
+	}
+	bus, e1 := strconv.ParseUint(p[1], 16, 8)
+	dev, e2 := strconv.ParseUint(df[0], 16, 5)
+	fn, e3 := strconv.ParseUint(df[1], 8, 3)
+	if e1 != nil || e2 != nil || e3 != nil {
+		return 0, false
+	}
+	return int(bus)<<8 | int(dev)<<3 | int(fn), true
+}
+
+func readInt(path string) (int, bool) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, false
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	return n, err == nil
+}
+
+// pfNetdevs lists the netdevs whose parent is the PF: on switchdev NICs
+// (nfp, mlx5) the uplink and the VF representors are among them.
+func pfNetdevs(pf string) []string {
+	entries, err := os.ReadDir(filepath.Join(pciDevices, pf, "net"))
+	if err != nil {
+		return nil
+	}
+	names := make([]string, 0, len(entries))
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
+}
+
+// repByName finds VF index's representor: first among hints (names it
+// had before, e.g. the port name an ADD gave it; one must be a netdev of the
+// PF), then among the PF's netdevs whose names end the way udev and the
+// drivers name representors ("...pf0vf3", "..._3"). A candidate counts only
+// if its phys_port_name is pf<N>vf<index>.
+func repByName(pf string, names, hints []string, index int) (string, bool) {
+	want := strconv.Itoa(index)
+	isRep := func(n string) bool {
+		m := vfPortName.FindStringSubmatch(PhysPortName(n))
+		return m != nil && m[2] == want
+	}
+	for _, n := range hints {
+		if n != "" && parentPCI(n) == pf && isRep(n) {
+			return n, true
+		}
+	}
+	suffixes := []string{"vf" + want, "_" + want}
+	for _, n := range names {
+		if hasAnySuffix(n, suffixes) && isRep(n) {
+			return n, true
+		}
+	}
+	return "", false
+}
+
+// parentPCI is the PCI address of a netdev's parent device, "" if none.
+func parentPCI(netdev string) string {
+	l, err := os.Readlink(filepath.Join(classNet, netdev, "device"))
+	if err != nil {
+		return ""
+	}
+	return filepath.Base(l)
+}
+
+// looksLikeRepOrUplink tells names udev gives representors and uplinks.
+func looksLikeRepOrUplink(n string) bool {
+	if repNameEnd.MatchString(n) {
+		return true
+	}
+	i := strings.LastIndexByte(n, 'p')
+	return i >= 0 && i < len(n)-1 && strings.Trim(n[i+1:], "0123456789") == ""
+}
+
+// uplinkByName finds the uplink (phys_port_name p<N>) among names ending
+// in "p<digits>", the names udev gives it ("enp3s0np0", "ens1f0np0").
+func uplinkByName(names []string) (string, bool) {
+	for _, n := range names {
+		if !looksLikeRepOrUplink(n) || repNameEnd.MatchString(n) {
+			continue
+		}
+		if uplinkPortName.MatchString(PhysPortName(n)) {
+			return n, true
+		}
+	}
+	return "", false
+}
+
+func hasAnySuffix(s string, suffixes []string) bool {
+	for _, x := range suffixes {
+		if strings.HasSuffix(s, x) {
+			return true
+		}
+	}
+	return false
+}
