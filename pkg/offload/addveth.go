@@ -239,7 +239,9 @@ func (a *adding) hostVethAside(kport *ovsdb.PortInfo) error {
 	return err
 }
 
-// hostVethBack puts Kube-OVN's veth and its port back under their name.
+// hostVethBack puts Kube-OVN's veth and its port back under their name. If
+// OVSDB refuses (ovsdb-server gone), the veth keeps the name of its port, so
+// that the bridge stays consistent and DEL finds both aside (dropAside).
 func (a *adding) hostVethBack() error {
 	if err := link.Rename(a.hostAside, a.port); err != nil {
 		return err
@@ -248,6 +250,8 @@ func (a *adding) hostVethBack() error {
 	if !a.swapped && a.asidePort != nil {
 		old = a.asidePort.PortUUID
 	}
-	_, err := a.ovs.ReplacePort(a.ctx, old, a.port, a.att.PortExternalIDs)
-	return err
+	if _, err := a.ovs.ReplacePort(a.ctx, old, a.port, a.att.PortExternalIDs); err != nil {
+		return errors.Join(err, link.Rename(a.port, a.hostAside))
+	}
+	return nil
 }

@@ -1,0 +1,162 @@
+package offload_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vf-offload/vf-offload/e2e/bed"
+	"github.com/vf-offload/vf-offload/e2e/nic"
+	"github.com/vf-offload/vf-offload/pkg/state"
+)
+
+// ovsdbGone are the points of ADD (veth state) where ovsdb-server is stopped
+// while the plugin is paused, and what ADD must then do.
+var ovsdbGone = []struct {
+	point, where string
+	addFails     bool // false: no OVSDB call is left after the point
+	asideLeft    bool // the rollback cannot rename Kube-OVN's port back in OVSDB
+}{
+	{"ADD: configure VF in the pod", "before the first OVSDB transaction", true, false},
+	{"ADD: rename representor", "between the aside transaction and the swap", true, true},
+	{"ADD: swap ports on the bridge", "after the swap", false, false},
+}
+
+// TestOVSDBGoneDuringAdd stops ovsdb-server while ADD is paused at a step
+// and requires: ADD ends within a bounded time, failing with a message that
+// names OVSDB and the endpoint; its rollback puts every link back as
+// Kube-OVN left it, and records in the state file what it could not undo in
+// OVSDB; after ovsdb-server is back, DEL leaves the node exactly as before
+// ADD, and a fresh ADD of the same VF works.
+func TestOVSDBGoneDuringAdd(t *testing.T) {
+	matrix := []string{fmt.Sprintf("%-32s %-44s %-40s %s", "ovsdb-server stopped after", "", "ADD", "after DEL (OVSDB back)")}
+	for _, tc := range ovsdbGone {
+		t.Run(strings.ReplaceAll(strings.TrimPrefix(tc.point, "ADD: "), " ", "_"), func(t *testing.T) {
+			e := newEnv(t, nic.Agilio(), 1)
+			e.useFaultBinary()
+			vf := e.b.NIC.VFs[0]
+			p := e.pod("a")
+			// Kube-OVN alone first, to know what a rollback must restore.
+			kc := e.b.ChainKubeOVN(false)
+			if _, err := e.b.Add(e.ctx, kc, p, "eth0", nil); err != nil {
+				t.Fatal(err)
+			}
+			kubeOVN := e.snapshot()
+			if err := e.b.Del(e.ctx, kc, p, "eth0", nil); err != nil {
+				t.Fatal(err)
+			}
+			before := e.snapshot()
+			c, caps := e.full(false, vf.PCI)
+
+			ps := e.addPaused(tc.point, c, p, caps)
+			if err := e.b.OVS.StopDB(); err != nil {
+				t.Fatal(err)
+			}
+			dbUp := false
+			t.Cleanup(func() {
+				if !dbUp {
+					_ = e.b.OVS.StartDB()
+				}
+			})
+			took, err := ps.release(2 * time.Minute)
+			// Every OVSDB call is bounded by a 10 s timeout and the rollback
+			// makes at most a few: well under a minute even on a busy machine.
+			if took > time.Minute {
+				t.Errorf("ADD took %s after ovsdb-server stopped", took)
+			}
+			addOutcome := "completed"
+			if tc.addFails {
+				if err == nil {
+					t.Fatal("ADD succeeded without ovsdb-server")
+				}
+				msg := err.Error()
+				t.Logf("ADD failed in %s: %v", took.Round(time.Millisecond), err)
+				if !strings.Contains(strings.ToLower(msg), "ovsdb") || !strings.Contains(msg, e.b.OVS.DB) {
+					t.Errorf("the error does not name OVSDB and its endpoint %s: %v", e.b.OVS.DB, err)
+				}
+				if cniCode(err) == 0 {
+					t.Errorf("not a CNI error: %v", err)
+				}
+				addOutcome = "fails, links rolled back"
+				// With ovsdb-server still down: every link is back as Kube-OVN left it.
+				got, serr := e.b.SnapshotNoOVS()
+				if serr != nil {
+					t.Fatal(serr)
+				}
+				want := kubeOVN
+				want.Bridges, want.Interfaces, want.State, got.State = nil, nil, nil, nil
+				aside := "vfo" + p.ContainerID[:12]
+				if tc.asideLeft {
+					// Its OVSDB port could not be renamed back: Kube-OVN's
+					// host veth keeps the same (temporary) name as its port.
+					want = renamed(want, bed.HostPort(p.ContainerID, "eth0"), aside)
+				}
+				if d := bed.Diff(sansHostMAC(want), sansHostMAC(renamed(got, aside, aside))); d != "" {
+					t.Errorf("after the failed ADD the links are not as Kube-OVN left them:\n%s", d)
+				}
+				att, lerr := state.NewStore(e.b.StateDir).Load(vf.PCI)
+				switch {
+				case lerr != nil:
+					t.Errorf("state of %s: %v", vf.PCI, lerr)
+				case tc.asideLeft && (att == nil || att.Phase != state.PhaseAdding || att.ContainerID != p.ContainerID):
+					t.Errorf("the rollback could not undo an OVSDB change but left no state for DEL: %+v", att)
+				case !tc.asideLeft && att != nil:
+					t.Errorf("a complete rollback left state behind: %+v", att)
+				}
+				if tc.asideLeft {
+					addOutcome += ", OVS change kept in state"
+				}
+			} else {
+				if err != nil {
+					t.Fatalf("ADD failed although no OVSDB call was left: %v", err)
+				}
+				addOutcome = "completes (no OVSDB call left)"
+			}
+			if err := e.b.OVS.StartDB(); err != nil {
+				t.Fatal(err)
+			}
+			dbUp = true
+			if !tc.addFails {
+				e.assertWired(p, vf)
+			}
+			if tc.asideLeft {
+				aside := "vfo" + p.ContainerID[:12]
+				if ports := e.vsctl("list-ports", "br-int"); ports != aside {
+					t.Errorf("want only Kube-OVN's port under its temporary name %s on the bridge, have %q", aside, ports)
+				}
+				if ofport := e.vsctl("get", "interface", aside, "ofport"); ofport == "-1" || ofport == "[]" {
+					t.Errorf("Kube-OVN's port %s is not open (ofport %s): its veth is not under the same name", aside, ofport)
+				}
+			}
+			e.del(c, p, caps)
+			outcome := "node as before ADD"
+			if d := bed.Diff(before, e.snapshot()); d != "" {
+				outcome = "DIFFERS"
+				t.Errorf("after DEL the node differs from before ADD:\n%s", d)
+			}
+			e.add(c, p, caps)
+			e.assertWired(p, vf)
+			e.del(c, p, caps)
+			if d := bed.Diff(before, e.snapshot()); d != "" {
+				t.Errorf("after a fresh ADD and DEL the node differs from before ADD:\n%s", d)
+			}
+			matrix = append(matrix, fmt.Sprintf("%-32s %-44s %-40s %s", strings.TrimPrefix(tc.point, "ADD: "), "("+tc.where+")", addOutcome, outcome))
+		})
+	}
+	t.Logf("OVSDB-gone matrix:\n%s", strings.Join(matrix, "\n"))
+}
+
+// renamed renames node link from to "to" in s, blanking its MAC (Kube-OVN's
+// host veth end gets a random one on every ADD).
+func renamed(s bed.Snapshot, from, to string) bed.Snapshot {
+	node := make([]bed.Link, len(s.Node))
+	copy(node, s.Node)
+	for i, l := range node {
+		if l.Name == from {
+			node[i].Name, node[i].MAC = to, ""
+		}
+	}
+	s.Node = node
+	return s
+}
