@@ -109,14 +109,16 @@ func TestVethStateAddCheckDel(t *testing.T) {
 			if err != nil || !strings.Contains(string(info), `"representor-device":"`+bed.HostPort(a.ContainerID, "eth0")+`"`) {
 				t.Errorf("device-info file lacks the representor: %s %v", info, err)
 			}
-			// State: 0700 dir, 0600 file.
+			// State: 0700 dir, 0600 state and lock files.
 			st, err := os.Stat(e.b.StateDir)
 			if err != nil || st.Mode().Perm() != 0o700 {
 				t.Errorf("stateDir mode: %v %v", st.Mode(), err)
 			}
-			f, err := os.Stat(filepath.Join(e.b.StateDir, e.b.NIC.VFs[0].PCI+".json"))
-			if err != nil || f.Mode().Perm() != 0o600 {
-				t.Errorf("state file: %v", err)
+			for _, suffix := range []string{".json", ".lock"} {
+				f, err := os.Stat(filepath.Join(e.b.StateDir, e.b.NIC.VFs[0].PCI+suffix))
+				if err != nil || f.Mode().Perm() != 0o600 {
+					t.Errorf("%s file of VF 0: want mode 0600: %v %v", suffix, f, err)
+				}
 			}
 
 			if _, err := a.Ping(b.IP.IP, 3, 2*time.Second); err != nil {
