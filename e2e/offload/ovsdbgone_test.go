@@ -30,7 +30,8 @@ var ovsdbGone = []struct {
 // OVSDB; after ovsdb-server is back, DEL leaves the node exactly as before
 // ADD, and a fresh ADD of the same VF works.
 func TestOVSDBGoneDuringAdd(t *testing.T) {
-	matrix := []string{fmt.Sprintf("%-32s %-44s %-40s %s", "ovsdb-server stopped after", "", "ADD", "after DEL (OVSDB back)")}
+	row := "%-26s %-44s %-15s %-40s %s"
+	matrix := []string{fmt.Sprintf(row, "ovsdb-server stopped after", "", "ADD", "rollback (OVSDB still down)", "after DEL (OVSDB back)")}
 	for _, tc := range ovsdbGone {
 		t.Run(strings.ReplaceAll(strings.TrimPrefix(tc.point, "ADD: "), " ", "_"), func(t *testing.T) {
 			e := newEnv(t, nic.Agilio(), 1)
@@ -65,7 +66,7 @@ func TestOVSDBGoneDuringAdd(t *testing.T) {
 			if took > time.Minute {
 				t.Errorf("ADD took %s after ovsdb-server stopped", took)
 			}
-			addOutcome := "completed"
+			addOutcome, rollback := "completes", "none needed"
 			if tc.addFails {
 				if err == nil {
 					t.Fatal("ADD succeeded without ovsdb-server")
@@ -78,7 +79,7 @@ func TestOVSDBGoneDuringAdd(t *testing.T) {
 				if cniCode(err) == 0 {
 					t.Errorf("not a CNI error: %v", err)
 				}
-				addOutcome = "fails, links rolled back"
+				addOutcome, rollback = "fails", "links as Kube-OVN left them, no state"
 				// With ovsdb-server still down: every link is back as Kube-OVN left it.
 				got, serr := e.b.SnapshotNoOVS()
 				if serr != nil {
@@ -105,13 +106,13 @@ func TestOVSDBGoneDuringAdd(t *testing.T) {
 					t.Errorf("a complete rollback left state behind: %+v", att)
 				}
 				if tc.asideLeft {
-					addOutcome += ", OVS change kept in state"
+					rollback = "links back, port aside kept in state"
 				}
 			} else {
 				if err != nil {
 					t.Fatalf("ADD failed although no OVSDB call was left: %v", err)
 				}
-				addOutcome = "completes (no OVSDB call left)"
+				rollback = "none (no OVSDB call left)"
 			}
 			if err := e.b.OVS.StartDB(); err != nil {
 				t.Fatal(err)
@@ -141,7 +142,7 @@ func TestOVSDBGoneDuringAdd(t *testing.T) {
 			if d := bed.Diff(before, e.snapshot()); d != "" {
 				t.Errorf("after a fresh ADD and DEL the node differs from before ADD:\n%s", d)
 			}
-			matrix = append(matrix, fmt.Sprintf("%-32s %-44s %-40s %s", strings.TrimPrefix(tc.point, "ADD: "), "("+tc.where+")", addOutcome, outcome))
+			matrix = append(matrix, fmt.Sprintf(row, strings.TrimPrefix(tc.point, "ADD: "), "("+tc.where+")", addOutcome, rollback, outcome))
 		})
 	}
 	t.Logf("OVSDB-gone matrix:\n%s", strings.Join(matrix, "\n"))
