@@ -34,8 +34,7 @@ func startOVS(nodeNS, dir string) (*OVS, error) {
 	db := filepath.Join(dir, "db", "conf.db")
 	steps := [][]string{
 		{"ovsdb-tool", "create", db, ovsSchema},
-		{"nsenter", "--net=" + nodeNS, "--", "ovsdb-server", db, "--remote=punix:" + filepath.Join(o.RunDir, "db.sock"),
-			"--pidfile=" + o.pidfile("ovsdb-server"), "--detach", "--log-file=" + filepath.Join(dir, "log", "ovsdb-server.log")},
+		o.dbServer(),
 		{"ovs-vsctl", "--db=" + o.DB, "--no-wait", "init"},
 		{"nsenter", "--net=" + nodeNS, "--", "ovs-vswitchd", o.DB, "--pidfile=" + o.pidfile("ovs-vswitchd"),
 			"--detach", "--log-file=" + filepath.Join(dir, "log", "ovs-vswitchd.log")},
@@ -48,6 +47,46 @@ func startOVS(nodeNS, dir string) (*OVS, error) {
 		}
 	}
 	return o, nil
+}
+
+// dbServer is the command that starts ovsdb-server on the bed's database.
+func (o *OVS) dbServer() []string {
+	return []string{"nsenter", "--net=" + o.nodeNS, "--", "ovsdb-server", filepath.Join(o.Dir, "db", "conf.db"),
+		"--remote=punix:" + filepath.Join(o.RunDir, "db.sock"), "--pidfile=" + o.pidfile("ovsdb-server"), "--detach",
+		"--log-file=" + filepath.Join(o.Dir, "log", "ovsdb-server.log")}
+}
+
+// StopDB stops ovsdb-server alone (ovs-vswitchd keeps running and retries),
+// keeping the database file, and waits until it is gone: its socket no
+// longer answers.
+func (o *OVS) StopDB() error {
+	ctl, err := o.ctl("ovsdb-server")
+	if err != nil {
+		return fmt.Errorf("stop ovsdb-server: %w", err)
+	}
+	if _, err := o.run("ovs-appctl", "-t", ctl, "exit"); err != nil {
+		return fmt.Errorf("stop ovsdb-server: %w", err)
+	}
+	if !waitGone(o.pidfile("ovsdb-server"), 10*time.Second) {
+		return fmt.Errorf("stop ovsdb-server: pidfile %s still there after 10 s", o.pidfile("ovsdb-server"))
+	}
+	return nil
+}
+
+// StartDB restarts ovsdb-server on the same database after StopDB, then
+// waits until ovs-vswitchd has reconnected and applied the database
+// (an ovs-vsctl no-op that waits for it).
+func (o *OVS) StartDB() error {
+	cmd := o.dbServer()
+	if _, err := o.run(cmd[0], cmd[1:]...); err != nil {
+		return fmt.Errorf("restart ovsdb-server: %w", err)
+	}
+	// A command that may change the database makes ovs-vsctl bump next_cfg
+	// and wait for ovs-vswitchd to report it; this one changes nothing.
+	if _, err := o.Vsctl("--may-exist", "add-br", o.Bridge); err != nil {
+		return fmt.Errorf("restart ovsdb-server: ovs-vswitchd did not catch up: %w", err)
+	}
+	return nil
 }
 
 // Env is the OVS_* environment that points the OVS tools at this OVS.

@@ -43,7 +43,13 @@ type Snapshot struct {
 }
 
 // Snapshot records the node state now.
-func (b *Bed) Snapshot() (Snapshot, error) {
+func (b *Bed) Snapshot() (Snapshot, error) { return b.snapshot(true) }
+
+// SnapshotNoOVS is Snapshot without the OVS part (Bridges and Interfaces
+// stay empty), for when ovsdb-server is down.
+func (b *Bed) SnapshotNoOVS() (Snapshot, error) { return b.snapshot(false) }
+
+func (b *Bed) snapshot(withOVS bool) (Snapshot, error) {
 	s := Snapshot{Pods: map[string][]Link{}, Bridges: map[string][]string{}, State: map[string]string{}}
 	var err error
 	if s.Node, err = links(b.NodeNS); err != nil {
@@ -54,8 +60,10 @@ func (b *Bed) Snapshot() (Snapshot, error) {
 			return s, err
 		}
 	}
-	if err := b.snapshotOVS(&s); err != nil {
-		return s, err
+	if withOVS {
+		if err := b.snapshotOVS(&s); err != nil {
+			return s, err
+		}
 	}
 	err = filepath.WalkDir(b.StateDir, func(path string, d fs.DirEntry, err error) error {
 		if errors.Is(err, fs.ErrNotExist) && path == b.StateDir {

@@ -38,3 +38,17 @@ func FuzzNormalizePCI(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseDeviceInfo: a device-info file yields a canonical PCI address or
+// an error, and never panics.
+func FuzzParseDeviceInfo(f *testing.F) {
+	f.Add([]byte(`{"type":"pci","version":"1.1.0","pci":{"pci-address":"0000:03:00.2"}}`))
+	f.Add([]byte(`{"type":"pci","pci":{"pci-address":"../../sys"}}`))
+	f.Add([]byte(`{"type":"pci","pci":null}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		pci, err := ParseDeviceInfo(data)
+		if err == nil && !canonical.MatchString(pci) {
+			t.Fatalf("ParseDeviceInfo returned non-canonical %q", pci)
+		}
+	})
+}

@@ -171,7 +171,12 @@ func (a *adding) saveState(phase string) error {
 		return fmt.Errorf("save state of VF %s: %w", a.pci, err)
 	}
 	if first {
-		a.undo.push("state file", func() error { return a.store.Remove(a.pci) })
+		a.undo.push("state file", func() error {
+			if a.undo.failed > 0 { // e.g. OVSDB gone: DEL, which reads the state, finishes the rollback
+				return fmt.Errorf("state of VF %s kept for DEL: %d rollback steps failed", a.pci, a.undo.failed)
+			}
+			return a.store.Remove(a.pci)
+		})
 	}
 	return nil
 }

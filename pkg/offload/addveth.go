@@ -217,7 +217,12 @@ func (a *adding) claimPort(kport *ovsdb.PortInfo) error {
 	}
 	ids[markOwner], ids[markPCI], ids[markContainer] = "true", a.pci, a.args.ContainerID
 	a.claimed = true // from here on, undo assumes the claim may have committed
-	if _, err := a.ovs.Claim(a.ctx, kport, ids); err != nil {
+	_, err := a.ovs.Claim(a.ctx, kport, ids)
+	if errors.Is(err, ovsdb.ErrUncommitted) {
+		a.claimed = false
+		return err
+	}
+	if err != nil {
 		return errors.Join(err, a.releasePort())
 	}
 	return nil
@@ -258,7 +263,8 @@ func (a *adding) hostVethAside() error {
 }
 
 // hostVethBack gives Kube-OVN's veth its name back, up, and its port too
-// when releasePort removed it.
+// when releasePort removed it. If OVSDB refuses (ovsdb-server gone), the
+// port stays away and the state file stays for DEL (see saveState).
 func (a *adding) hostVethBack() error {
 	if err := link.Rename(a.hostAside, a.port); err != nil {
 		return err

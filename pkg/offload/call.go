@@ -138,8 +138,9 @@ func ms(t time.Time) float64 { return float64(time.Since(t).Microseconds()) / 10
 
 // undo is a stack of compensating actions run in reverse on failure.
 type undo struct {
-	log   *slog.Logger
-	steps []undoStep
+	log    *slog.Logger
+	steps  []undoStep
+	failed int // steps that could not be undone so far
 }
 
 type undoStep struct {
@@ -153,6 +154,7 @@ func (u *undo) run() {
 	for i := len(u.steps) - 1; i >= 0; i-- {
 		s := u.steps[i]
 		if err := s.fn(); err != nil {
+			u.failed++
 			u.log.Error("rollback step failed", "step", s.name, "err", err)
 		} else {
 			u.log.Info("rolled back", "step", s.name)

@@ -243,6 +243,11 @@ func (r *releasing) dropAside() error {
 		if err := r.ovs.DeletePort(r.ctx, p.PortUUID, aside); err != nil {
 			return err
 		}
+		// Let ovs-vswitchd close the port before its device goes: a device
+		// deleted under an open port can leave br-int with that port's MTU.
+		if err := r.ovs.Barrier(r.ctx); err != nil {
+			return err
+		}
 	}
 	if err := link.Delete(aside); err != nil { // its peer in the pod goes with it
 		return err

@@ -43,6 +43,7 @@ func (cl *Client) Barrier(ctx context.Context) error {
 	cctx, cancel := cl.ctx(ctx)
 	defer cancel()
 	for {
+		roots = nil // List only fills a slice up to its capacity: a full one would stay stale
 		if err := cl.c.List(cctx, &roots); err == nil && len(roots) == 1 && float64(roots[0].CurCfg) >= want {
 			return nil
 		}

@@ -7,6 +7,7 @@ import (
 	"hash/fnv"
 	"strings"
 
+	"github.com/ovn-kubernetes/libovsdb/client"
 	"github.com/ovn-kubernetes/libovsdb/ovsdb"
 )
 
@@ -20,6 +21,10 @@ const (
 
 // ErrNotOnBridge is returned by Claim when the port left the bridge.
 var ErrNotOnBridge = errors.New("port is not on the bridge")
+
+// ErrUncommitted marks a Claim error after which the database is known to
+// be unchanged: the transaction was never sent, or the server refused it.
+var ErrUncommitted = errors.New("nothing was changed in OVSDB")
 
 // Claim makes ovs-vswitchd reopen port p's interface, keeping its Port and
 // Interface rows, so that the port binds to whatever netdev carries p's
@@ -46,7 +51,7 @@ func (cl *Client) Claim(ctx context.Context, p *PortInfo, ids map[string]string)
 		}
 		lastErr = err
 	}
-	return 0, fmt.Errorf("claim port %s: no free OpenFlow port number after %d tries: %w", p.Name, claimTries, lastErr)
+	return 0, fmt.Errorf("claim port %s: no free OpenFlow port number after %d tries: %w (%w)", p.Name, claimTries, lastErr, ErrUncommitted)
 }
 
 var errNumberTaken = errors.New("OpenFlow port number taken")
@@ -84,26 +89,30 @@ func (cl *Client) claimAs(ctx context.Context, p *PortInfo, ids map[string]strin
 	iface := &Interface{UUID: p.IfaceUUID, ExternalIDs: ids, OfportRequest: &want}
 	upd, err := cl.c.Where(iface).Update(iface, &iface.ExternalIDs, &iface.OfportRequest)
 	if err != nil {
-		return fmt.Errorf("build claim of port %s: %w", p.Name, err)
+		return fmt.Errorf("build claim of port %s: %w (%w)", p.Name, err, ErrUncommitted)
 	}
 	ops := append([]ovsdb.Operation{portOnBridge, free("ofport"), free("ofport_request")}, upd...)
 	cctx, cancel := cl.ctx(ctx)
 	defer cancel()
 	res, err := cl.c.Transact(cctx, ops...)
-	if err != nil {
-		return fmt.Errorf("ovsdb transaction claim port %s: %w", p.Name, err)
+	if errors.Is(err, client.ErrNotConnected) {
+		return fmt.Errorf("ovsdb %s: transaction claim port %s: %w (%w)", cl.server, p.Name, err, ErrUncommitted)
 	}
+	if err != nil { // sent, but no answer: it may have been committed
+		return fmt.Errorf("ovsdb %s: transaction claim port %s: %w", cl.server, p.Name, err)
+	}
+	// A transaction with a failed operation is not committed at all.
 	for i, r := range res {
 		if r.Error == "" {
 			continue
 		}
 		switch {
 		case i == 0 && strings.Contains(r.Error, "timed out"):
-			return fmt.Errorf("claim port %s: %w %s", p.Name, ErrNotOnBridge, cl.bridge)
+			return fmt.Errorf("claim port %s: %w %s (%w)", p.Name, ErrNotOnBridge, cl.bridge, ErrUncommitted)
 		case i <= 2 && strings.Contains(r.Error, "timed out"):
 			return fmt.Errorf("claim port %s as OpenFlow port %d: %w", p.Name, want, errNumberTaken)
 		}
-		return fmt.Errorf("ovsdb transaction claim port %s: %s: %s", p.Name, r.Error, r.Details)
+		return fmt.Errorf("ovsdb %s: transaction claim port %s: %s: %s (%w)", cl.server, p.Name, r.Error, r.Details, ErrUncommitted)
 	}
 	if _, err := ovsdb.CheckOperationResults(res, ops); err != nil {
 		return fmt.Errorf("ovsdb transaction claim port %s: %w", p.Name, err)

@@ -25,6 +25,7 @@ type Client struct {
 	timeout time.Duration
 	bridge  string
 	changed chan struct{}
+	server  string // the endpoint, named in transaction errors
 }
 
 // Dial connects to endpoint (unix:/path, tcp:host:port) and monitors the
@@ -49,7 +50,7 @@ func dial(ctx context.Context, endpoint string, timeout time.Duration, log *slog
 	if err := c.Connect(cctx); err != nil {
 		return nil, fmt.Errorf("connect to ovsdb %s: %w", endpoint, err)
 	}
-	cl := &Client{c: c, timeout: timeout, bridge: bridge, changed: make(chan struct{}, 1)}
+	cl := &Client{c: c, timeout: timeout, bridge: bridge, changed: make(chan struct{}, 1), server: endpoint}
 	c.Cache().AddEventHandler(&cache.EventHandlerFuncs{
 		AddFunc:    func(string, model.Model) { cl.poke() },
 		UpdateFunc: func(string, model.Model, model.Model) { cl.poke() },
@@ -115,10 +116,10 @@ func (cl *Client) transact(ctx context.Context, what string, ops []ovsdb.Operati
 	defer cancel()
 	res, err := cl.c.Transact(cctx, ops...)
 	if err != nil {
-		return nil, fmt.Errorf("ovsdb transaction %s: %w", what, err)
+		return nil, fmt.Errorf("ovsdb %s: transaction %s: %w", cl.server, what, err)
 	}
 	if _, err := ovsdb.CheckOperationResults(res, ops); err != nil {
-		return nil, fmt.Errorf("ovsdb transaction %s: %w", what, err)
+		return nil, fmt.Errorf("ovsdb %s: transaction %s: %w", cl.server, what, err)
 	}
 	return res, nil
 }

@@ -2,6 +2,8 @@ package state
 
 import (
 	"encoding/json"
+	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -24,6 +26,30 @@ func FuzzDecode(f *testing.F) {
 		}
 		if _, err := decode(again); err != nil {
 			t.Fatalf("re-encoded attachment refused: %v", err)
+		}
+	})
+}
+
+// FuzzPath: whatever device ID reaches the store, a path it builds is a
+// plain file directly inside the state directory, or there is no path.
+func FuzzPath(f *testing.F) {
+	for _, s := range []string{"0000:03:00.2", "03:00.2", "../../etc/passwd", "0000:03:00.2/../../x", "0000:03:00.2\x00", ".."} {
+		f.Add(s, ".json")
+	}
+	f.Add("0000:03:00.2", ".lock")
+	s := NewStore("/run/vf-offload/state")
+	f.Fuzz(func(t *testing.T, pci, suffix string) {
+		if suffix != ".json" && suffix != ".lock" {
+			suffix = ".json" // the store's only suffixes
+		}
+		p, err := s.path(pci, suffix)
+		if err != nil {
+			return
+		}
+		base := filepath.Base(p)
+		if filepath.Dir(p) != s.dir || p != filepath.Join(s.dir, base) || strings.ContainsAny(base, "/\x00") ||
+			strings.HasPrefix(base, ".") || !strings.HasSuffix(base, suffix) {
+			t.Fatalf("device ID %q gave path %q outside %s", pci, p, s.dir)
 		}
 	})
 }

@@ -1,0 +1,146 @@
+package offload_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vf-offload/vf-offload/e2e/bed"
+	"github.com/vf-offload/vf-offload/e2e/nic"
+	"github.com/vf-offload/vf-offload/pkg/state"
+)
+
+// ovsdbGone are the points of ADD (veth state) where ovsdb-server is stopped
+// while the plugin is paused, and what ADD must then do.
+var ovsdbGone = []struct {
+	point, where string
+	addFails     bool // false: no OVSDB call is left after the point
+}{
+	{"ADD: configure VF in the pod", "before any OVSDB transaction", true},
+	{"ADD: rename representor", "right before the port is handed over", true},
+	{"ADD: hand Kube-OVN's port to the representor", "after the handover", false},
+}
+
+// TestOVSDBGoneDuringAdd stops ovsdb-server while ADD is paused at a step
+// and requires: ADD ends within a bounded time, failing with a message that
+// names OVSDB and the endpoint; its rollback puts every link back as
+// Kube-OVN left it (the one OVSDB change, the handover, either reached the
+// database or ADD goes on without OVSDB); after ovsdb-server is back, DEL leaves the node exactly as before
+// ADD, and a fresh ADD of the same VF works.
+func TestOVSDBGoneDuringAdd(t *testing.T) {
+	row := "%-26s %-44s %-15s %-40s %s"
+	matrix := []string{fmt.Sprintf(row, "ovsdb-server stopped after", "", "ADD", "rollback (OVSDB still down)", "after DEL (OVSDB back)")}
+	for _, tc := range ovsdbGone {
+		t.Run(strings.ReplaceAll(strings.TrimPrefix(tc.point, "ADD: "), " ", "_"), func(t *testing.T) {
+			e := newEnv(t, nic.Agilio(), 1)
+			e.useFaultBinary()
+			vf := e.b.NIC.VFs[0]
+			p := e.pod("a")
+			// Kube-OVN alone first, to know what a rollback must restore.
+			kc := e.b.ChainKubeOVN(false)
+			if _, err := e.b.Add(e.ctx, kc, p, "eth0", nil); err != nil {
+				t.Fatal(err)
+			}
+			kubeOVN := e.snapshot()
+			if err := e.b.Del(e.ctx, kc, p, "eth0", nil); err != nil {
+				t.Fatal(err)
+			}
+			before := e.snapshot()
+			c, caps := e.full(false, vf.PCI)
+
+			ps := e.addPaused(tc.point, c, p, caps)
+			if err := e.b.OVS.StopDB(); err != nil {
+				t.Fatal(err)
+			}
+			dbUp := false
+			t.Cleanup(func() {
+				if !dbUp {
+					_ = e.b.OVS.StartDB()
+				}
+			})
+			took, err := ps.release(2 * time.Minute)
+			// Every OVSDB call is bounded by a 10 s timeout and the rollback
+			// makes at most a few: well under a minute even on a busy machine.
+			if took > time.Minute {
+				t.Errorf("ADD took %s after ovsdb-server stopped", took)
+			}
+			addOutcome, rollback := "completes", "none needed"
+			if tc.addFails {
+				if err == nil {
+					t.Fatal("ADD succeeded without ovsdb-server")
+				}
+				msg := err.Error()
+				t.Logf("ADD failed in %s: %v", took.Round(time.Millisecond), err)
+				if !strings.Contains(strings.ToLower(msg), "ovsdb") || !strings.Contains(msg, e.b.OVS.DB) {
+					t.Errorf("the error does not name OVSDB and its endpoint %s: %v", e.b.OVS.DB, err)
+				}
+				if cniCode(err) == 0 {
+					t.Errorf("not a CNI error: %v", err)
+				}
+				addOutcome, rollback = "fails", "links as Kube-OVN left them, no state"
+				// With ovsdb-server still down: every link is back as Kube-OVN
+				// left it. Except br-int's own interface, whose MTU is
+				// ovs-vswitchd's (the smallest of its ports'): it followed
+				// the representor's 1500 while that carried the port's name,
+				// and vswitchd, cut off from its database, does not lower it
+				// again; the comparison after DEL, with OVSDB back, has it.
+				want := kubeOVN
+				want.Bridges, want.Interfaces, want.State = nil, nil, nil
+				got, serr := e.b.SnapshotNoOVS()
+				if serr != nil {
+					t.Fatal(serr)
+				}
+				got.State = nil
+				d := bed.Diff(sansBridgeMTU(sansHostMAC(want)), sansBridgeMTU(sansHostMAC(got)))
+				if d != "" {
+					t.Errorf("after the failed ADD the links are not as Kube-OVN left them:\n%s", d)
+				}
+				// The handover had not reached OVSDB: nothing is left to
+				// finish, so no state either.
+				if att, lerr := state.NewStore(e.b.StateDir).Load(vf.PCI); lerr != nil || att != nil {
+					t.Errorf("a complete rollback left state behind: %+v %v", att, lerr)
+				}
+			} else {
+				if err != nil {
+					t.Fatalf("ADD failed although no OVSDB call was left: %v", err)
+				}
+				rollback = "none (no OVSDB call left)"
+			}
+			if err := e.b.OVS.StartDB(); err != nil {
+				t.Fatal(err)
+			}
+			dbUp = true
+			if !tc.addFails {
+				e.assertWired(p, vf)
+			}
+			e.del(c, p, caps)
+			outcome := "node as before ADD"
+			if d := e.settledDiff(before, nil); d != "" {
+				outcome = "DIFFERS"
+				t.Errorf("after DEL the node differs from before ADD:\n%s", d)
+			}
+			e.add(c, p, caps)
+			e.assertWired(p, vf)
+			e.del(c, p, caps)
+			if d := e.settledDiff(before, nil); d != "" {
+				t.Errorf("after a fresh ADD and DEL the node differs from before ADD:\n%s", d)
+			}
+			matrix = append(matrix, fmt.Sprintf(row, strings.TrimPrefix(tc.point, "ADD: "), "("+tc.where+")", addOutcome, rollback, outcome))
+		})
+	}
+	t.Logf("OVSDB-gone matrix:\n%s", strings.Join(matrix, "\n"))
+}
+
+// sansBridgeMTU blanks the MTU of br-int's own interface.
+func sansBridgeMTU(s bed.Snapshot) bed.Snapshot {
+	node := make([]bed.Link, len(s.Node))
+	copy(node, s.Node)
+	for i, l := range node {
+		if l.Name == "br-int" {
+			node[i].MTU = 0
+		}
+	}
+	s.Node = node
+	return s
+}
