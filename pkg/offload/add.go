@@ -40,6 +40,7 @@ type adding struct {
 	host      ns.NetNS
 	pod       ns.NetNS
 	ovs       *ovsdb.Client
+	pend      *pendingOVS // the session being opened, then ovs
 	prev      *current.Result
 	att       *state.Attachment
 	undo      *undo
@@ -75,14 +76,17 @@ func (p *Plugin) Add(args *skel.CmdArgs) error {
 	if err != nil {
 		return types.NewError(types.ErrInvalidNetworkConfig, "unusable prevResult", err.Error())
 	}
+	a := &adding{call: c, pci: pci, prev: prev, podIf: podIf, port: config.HostPortName(args.ContainerID, args.IfName),
+		hostAside: hostAsideName(args.ContainerID),
+		undo:      &undo{log: c.log}, ctx: context.Background()}
+	// The OVSDB session opens while the lock is taken and the VF looked up.
+	a.pend = c.dialAsync(a.ctx, c.conf.Bridge, a.port)
+	defer a.pend.close()
 	unlock, err := c.lock(pci)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	a := &adding{call: c, pci: pci, prev: prev, podIf: podIf, port: config.HostPortName(args.ContainerID, args.IfName),
-		hostAside: hostAsideName(args.ContainerID),
-		undo:      &undo{log: c.log}, ctx: context.Background()}
 	res, err := a.run()
 	if err != nil {
 		if held, _ := c.store.Load(pci); held == nil {
@@ -101,8 +105,6 @@ func (a *adding) run() (_ *current.Result, retErr error) {
 	if err := a.refuseHeld(); err != nil {
 		return nil, err
 	}
-	pend := a.dialAsync(a.ctx, a.conf.Bridge, a.port)
-	defer pend.close()
 	var err error
 	if a.pod, err = ns.GetNS(a.args.Netns); err != nil {
 		return nil, types.NewError(types.ErrInvalidNetNS, fmt.Sprintf("pod netns %s", a.args.Netns), err.Error())
@@ -116,7 +118,7 @@ func (a *adding) run() (_ *current.Result, retErr error) {
 		return nil, types.NewError(types.ErrInvalidNetworkConfig, fmt.Sprintf("device %s", a.pci), err.Error())
 	}
 	a.log.Debug("VF found", "index", a.dev.Index, "netdev", a.dev.Netdev, "uplink", a.dev.Uplink, "representor", a.dev.Rep)
-	if a.ovs, err = pend.get(); err != nil {
+	if a.ovs, err = a.pend.get(); err != nil {
 		return nil, err
 	}
 	defer func() {
