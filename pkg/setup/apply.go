@@ -21,16 +21,17 @@ type System interface {
 	LinkUp(dev string) error
 }
 
-// RepWait is how long Apply waits for VF representors to appear after it
-// created VFs or switched to switchdev mode.
-var RepWait = 5 * time.Second
+// DefaultRepWait is how long setup-pf lets Apply wait for VF representors
+// to appear after it created VFs or switched to switchdev mode.
+const DefaultRepWait = 5 * time.Second
 
 // Apply brings PF pf to want VFs in switchdev mode: it gathers the facts,
 // plans, runs the first step that can run, and starts over until nothing
 // is left that it can do. It returns the steps it ran (the last one failed
 // when err is not nil) and, when it got that far, the steps the last plan
-// says cannot be checked or done on this node.
-func Apply(sys System, pf string, want int) (done, cannot []Step, err error) {
+// says cannot be checked or done on this node. repWait bounds the wait for
+// representors after a step that creates them.
+func Apply(sys System, pf string, want int, repWait time.Duration) (done, cannot []Step, err error) {
 	var last *Step
 	// Each step changes one thing; a PF with n VFs needs at most
 	// 2 (VFs) + 1 (eswitch) + 1 (hw-tc-offload) + 1 (uplink) + n steps.
@@ -38,9 +39,9 @@ func Apply(sys System, pf string, want int) (done, cannot []Step, err error) {
 		steps, err := Plan(sys.Gather(pf), want, false)
 		// Representors appear (and udev renames them) a little after the
 		// VFs or switchdev mode are created: give them time.
-		for deadline := time.Now().Add(RepWait); errors.Is(err, ErrNoRep) && last != nil &&
+		for deadline := time.Now().Add(repWait); errors.Is(err, ErrNoRep) && last != nil &&
 			(last.Action == ActNumVFs || last.Action == ActSwitchdev) && time.Now().Before(deadline); {
-			time.Sleep(RepWait / 25)
+			time.Sleep(repWait / 25)
 			steps, err = Plan(sys.Gather(pf), want, false)
 		}
 		if err != nil {

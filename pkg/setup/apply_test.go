@@ -10,6 +10,9 @@ import (
 	"time"
 )
 
+// wait bounds Apply's wait for late representors in these tests.
+const wait = 250 * time.Millisecond
+
 // fakeSys is a node in memory: each change updates the facts the way the
 // kernel would (VF count changes need 0 first; representors appear in
 // switchdev mode with VFs).
@@ -92,7 +95,7 @@ func TestApplyConverges(t *testing.T) {
 	f := ready()
 	f.NumVFs, f.Eswitch, f.HWTCOffload, f.Reps, f.Uplink, f.UplinkUp = 2, EswitchLegacy, FeatureOff, nil, "", false
 	sys := &fakeSys{f: f}
-	done, _, err := Apply(sys, f.PF, 3)
+	done, _, err := Apply(sys, f.PF, 3, wait)
 	if err != nil {
 		t.Fatalf("Apply: %v (calls %v)", err, sys.calls)
 	}
@@ -105,7 +108,7 @@ func TestApplyConverges(t *testing.T) {
 	}
 	// Idempotent: a second run changes nothing.
 	sys.calls = nil
-	if done, _, err := Apply(sys, f.PF, 3); err != nil || len(done) != 0 || len(sys.calls) != 0 {
+	if done, _, err := Apply(sys, f.PF, 3, wait); err != nil || len(done) != 0 || len(sys.calls) != 0 {
 		t.Errorf("second run: %v %v %v", done, err, sys.calls)
 	}
 }
@@ -114,7 +117,7 @@ func TestApplyNoEswitchChangesNothing(t *testing.T) {
 	f := ready()
 	f.NumVFs, f.Eswitch, f.Uplink, f.Reps = 0, EswitchNone, "", nil
 	sys := &fakeSys{f: f}
-	if _, _, err := Apply(sys, f.PF, 2); !errors.Is(err, ErrNoEswitch) || len(sys.calls) != 0 {
+	if _, _, err := Apply(sys, f.PF, 2, wait); !errors.Is(err, ErrNoEswitch) || len(sys.calls) != 0 {
 		t.Errorf("err %v, calls %v", err, sys.calls)
 	}
 }
@@ -127,7 +130,7 @@ func TestApplyNoDevlink(t *testing.T) {
 	f.NumVFs, f.Eswitch, f.HWTCOffload, f.UplinkUp = 1, EswitchNone, FeatureFixed, false
 	sys := &fakeSys{f: f, noDevlink: true}
 	sys.reps()
-	done, cannot, err := Apply(sys, f.PF, 3)
+	done, cannot, err := Apply(sys, f.PF, 3, wait)
 	if err != nil {
 		t.Fatalf("Apply: %v (calls %v)", err, sys.calls)
 	}
@@ -157,12 +160,12 @@ func TestApplyErrors(t *testing.T) {
 	f := ready()
 	f.HWTCOffload = FeatureOff
 	sys := &fakeSys{f: f, noEffect: true}
-	if _, _, err := Apply(sys, f.PF, 4); !errors.Is(err, ErrNoEffect) || len(sys.calls) != 1 {
+	if _, _, err := Apply(sys, f.PF, 4, wait); !errors.Is(err, ErrNoEffect) || len(sys.calls) != 1 {
 		t.Errorf("no effect: %v %v", err, sys.calls)
 	}
 	boom := errors.New("boom")
 	sys = &fakeSys{f: f, failOn: boom}
-	if _, _, err := Apply(sys, f.PF, 4); !errors.Is(err, boom) {
+	if _, _, err := Apply(sys, f.PF, 4, wait); !errors.Is(err, boom) {
 		t.Errorf("failing step: %v", err)
 	}
 }
@@ -200,17 +203,14 @@ func (s *lateReps) Gather(pf string) Facts {
 }
 
 func TestApplyWaitsForRepresentors(t *testing.T) {
-	old := RepWait
-	RepWait = 250 * time.Millisecond
-	defer func() { RepWait = old }()
 	f := ready()
 	f.NumVFs, f.Reps = 0, nil
 	sys := &lateReps{fakeSys: &fakeSys{f: f, repsStart: true}, hide: 3}
-	if done, _, err := Apply(sys, f.PF, 2); err != nil || len(done) != 1 {
+	if done, _, err := Apply(sys, f.PF, 2, wait); err != nil || len(done) != 1 {
 		t.Errorf("late representors: %v %v", done, err)
 	}
 	sys = &lateReps{fakeSys: &fakeSys{f: f, repsStart: true}, hide: 1000}
-	if _, _, err := Apply(sys, f.PF, 2); !errors.Is(err, ErrNoRep) {
+	if _, _, err := Apply(sys, f.PF, 2, wait); !errors.Is(err, ErrNoRep) {
 		t.Errorf("representors never appear: %v", err)
 	}
 }

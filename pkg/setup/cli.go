@@ -52,7 +52,7 @@ func run1(sys System, args []string, stdout, stderr io.Writer) int {
 		steps, err = Plan(r.Before, *vfs, true)
 		r.Steps, r.Cannot = Split(steps)
 	} else {
-		r.Steps, r.Cannot, err = Apply(sys, *pf, *vfs)
+		r.Steps, r.Cannot, err = Apply(sys, *pf, *vfs, DefaultRepWait)
 	}
 	code := 0
 	if err != nil || len(r.Cannot) > 0 {
