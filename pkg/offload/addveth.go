@@ -275,11 +275,11 @@ func (a *adding) hostVethBack() error {
 	if !a.portGone {
 		return nil
 	}
-	p, err := a.ovs.ReplacePort(a.ctx, "", a.port, a.att.PortExternalIDs)
+	p, err := a.ovs.AddPort(a.ctx, a.port, a.att.PortExternalIDs)
 	if err != nil {
 		return err
 	}
 	a.portGone = false
-	_, err = a.ovs.WaitOpened(a.ctx, p.IfaceUUID, a.port, 0)
+	_, err = a.ovs.WaitOpened(a.ctx, p.IfaceUUID, a.port)
 	return err
 }

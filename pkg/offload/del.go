@@ -83,7 +83,7 @@ func (c *call) release(att *state.Attachment, pci string) error {
 		att.Bridge = c.conf.Bridge
 	}
 	ctx := context.Background()
-	pend := c.dialAsync(ctx, att.Bridge, att.Port, hostAsideName(att.ContainerID))
+	pend := c.dialAsync(ctx, att.Bridge, att.Port)
 	defer pend.close()
 	dev, err := sriov.Lookup(pci, att.Port)
 	if err != nil {
@@ -230,25 +230,12 @@ func (r *releasing) fromPod(name *string) error {
 	return link.Move(pod, r.att.IfName, host, *name)
 }
 
-// dropAside removes Kube-OVN's veth and port that an ADD which died half way
-// had renamed aside (Kube-OVN's own DEL, which runs next, looks for them
-// under their usual names only). Without such an ADD there is nothing here.
+// dropAside deletes Kube-OVN's veth that an ADD which died half way had
+// renamed aside, in the host and in the pod (Kube-OVN's own DEL, which runs
+// next, looks for it under its usual name only). OVSDB holds nothing
+// aside: ADD changes the port only in its one handover transaction.
 func (r *releasing) dropAside() error {
 	aside := hostAsideName(r.att.ContainerID)
-	p, err := r.ovs.Port(aside)
-	if err != nil {
-		return err
-	}
-	if p != nil && p.OnBridge && p.ExternalIDs["vendor"] == "kube-ovn" {
-		if err := r.ovs.DeletePort(r.ctx, p.PortUUID, aside); err != nil {
-			return err
-		}
-		// Let ovs-vswitchd close the port before its device goes: a device
-		// deleted under an open port can leave br-int with that port's MTU.
-		if err := r.ovs.Barrier(r.ctx); err != nil {
-			return err
-		}
-	}
 	if err := link.Delete(aside); err != nil { // its peer in the pod goes with it
 		return err
 	}

@@ -62,7 +62,7 @@ var errNumberTaken = errors.New("OpenFlow port number taken")
 // later ones hash the port name.
 func requestCandidate(name string, ofport, try int) int {
 	span := lastRequestable - firstRequestable + 1
-	if try == 0 && ofport > 0 && ofport < firstRequestable && ofport < span {
+	if try == 0 && ofport > 0 && ofport < span {
 		return firstRequestable + ofport
 	}
 	h := fnv.New32a()

@@ -83,28 +83,18 @@ func (cl *Client) Port(name string) (*PortInfo, error) {
 	return info, nil
 }
 
-// ReplacePort, in one transaction, removes the port oldUUID from the bridge
-// (when not empty) and adds a port named name whose single interface carries
-// externalIDs. It returns the new port. Port and Interface names are
-// immutable in OVSDB, so this is also how a port is renamed; ovs-vswitchd
-// matches ports by name, so a port replaced under the same name keeps its
+// AddPort, in one transaction, adds to the bridge a port named name whose
+// single interface carries externalIDs, and returns it. ovs-vswitchd matches
+// ports by name: a port added again under a name it still has open keeps the
 // old netdev until vswitchd has dropped that name (see Barrier).
-func (cl *Client) ReplacePort(ctx context.Context, oldUUID, name string, externalIDs map[string]string) (*PortInfo, error) {
+func (cl *Client) AddPort(ctx context.Context, name string, externalIDs map[string]string) (*PortInfo, error) {
 	br, err := cl.bridgeRow()
 	if err != nil {
 		return nil, err
 	}
-	var ops []ovsdb.Operation
-	if oldUUID != "" {
-		del, err := cl.c.Where(br).Mutate(br, model.Mutation{Field: &br.Ports, Mutator: ovsdb.MutateOperationDelete, Value: []string{oldUUID}})
-		if err != nil {
-			return nil, fmt.Errorf("build removal of port %s: %w", name, err)
-		}
-		ops = append(ops, del...)
-	}
 	iface := &Interface{UUID: "vfoiface", Name: name, ExternalIDs: externalIDs}
 	port := &Port{UUID: "vfoport", Name: name, Interfaces: []string{iface.UUID}}
-	create, err := cl.c.Create(iface)
+	ops, err := cl.c.Create(iface)
 	if err != nil {
 		return nil, fmt.Errorf("build interface %s: %w", name, err)
 	}
@@ -112,18 +102,16 @@ func (cl *Client) ReplacePort(ctx context.Context, oldUUID, name string, externa
 	if err != nil {
 		return nil, fmt.Errorf("build port %s: %w", name, err)
 	}
-	create = append(create, createPort...)
 	ins, err := cl.c.Where(br).Mutate(br, model.Mutation{Field: &br.Ports, Mutator: ovsdb.MutateOperationInsert, Value: []string{port.UUID}})
 	if err != nil {
 		return nil, fmt.Errorf("build insertion of port %s: %w", name, err)
 	}
-	ops = append(append(ops, create...), ins...)
+	ops = append(append(ops, createPort...), ins...)
 	res, err := cl.transact(ctx, "add port "+name+" to "+cl.bridge, ops)
 	if err != nil {
 		return nil, err
 	}
-	idx := len(ops) - len(create) - len(ins) // the interface insert, then the port's
-	return &PortInfo{Name: name, IfaceUUID: res[idx].UUID.GoUUID, PortUUID: res[idx+1].UUID.GoUUID,
+	return &PortInfo{Name: name, IfaceUUID: res[0].UUID.GoUUID, PortUUID: res[1].UUID.GoUUID,
 		OnBridge: true, ExternalIDs: externalIDs}, nil
 }
 
@@ -153,11 +141,11 @@ func (cl *Client) SetExternalIDs(ctx context.Context, ifaceUUID, name string, id
 	return err
 }
 
-// WaitOpened waits until ovs-vswitchd has opened interface ifaceUUID (ofport
-// > 0 and not stale, the ofport it had before) and returns the ofport; an
-// interface error ends the wait at once.
-func (cl *Client) WaitOpened(ctx context.Context, ifaceUUID, name string, stale int) (int, error) {
-	return cl.waitIface(ctx, ifaceUUID, name, func(ofport int) bool { return ofport > 0 && ofport != stale })
+// WaitOpened waits until ovs-vswitchd has opened interface ifaceUUID
+// (ofport > 0) and returns the ofport; an interface error ends the wait at
+// once.
+func (cl *Client) WaitOpened(ctx context.Context, ifaceUUID, name string) (int, error) {
+	return cl.waitIface(ctx, ifaceUUID, name, func(ofport int) bool { return ofport > 0 })
 }
 
 // waitIface waits, on monitor updates, until the ofport of interface
