@@ -1,6 +1,7 @@
 package offload_test
 
 import (
+	"os"
 	"strings"
 	"testing"
 
@@ -211,4 +212,43 @@ func TestThroughCNITool(t *testing.T) {
 		t.Fatalf("cnitool del: %v\n%s", err, out)
 	}
 	e.assertSame("cnitool add+del", before)
+}
+
+// TestAddRollsBackAfterHandover: ADD fails (a test binary's injected
+// failure) once Kube-OVN's port has been handed to the representor, and
+// once more after the representor is up: the rollback removes the port,
+// waits for ovs-vswitchd, gives Kube-OVN's veth its name back and adds
+// Kube-OVN's port again, so the node is as Kube-OVN left it and the pod
+// reaches another one through its veth.
+func TestAddRollsBackAfterHandover(t *testing.T) {
+	for _, point := range []string{"ADD: hand Kube-OVN's port to the representor", "ADD: representor MTU and up"} {
+		t.Run(strings.ReplaceAll(strings.TrimPrefix(point, "ADD: "), " ", "_"), func(t *testing.T) {
+			e := newEnv(t, nic.Agilio(), 2)
+			a, b := e.pod("a"), e.pod("b")
+			cb, capsB := e.full(false, e.b.NIC.VFs[1].PCI)
+			e.add(cb, b, capsB)
+			kc := e.b.ChainKubeOVN(false)
+			if _, err := e.b.Add(e.ctx, kc, a, "eth0", nil); err != nil {
+				t.Fatal(err)
+			}
+			want := e.snapshot()
+			if err := e.b.Del(e.ctx, kc, a, "eth0", nil); err != nil {
+				t.Fatal(err)
+			}
+			e.useFaultBinary()
+			os.Setenv("VFO_FAULT_FAIL", point)
+			defer os.Unsetenv("VFO_FAULT_FAIL")
+			c, caps := e.full(false, e.b.NIC.VFs[0].PCI)
+			_, err := e.b.Add(e.ctx, c, a, "eth0", caps)
+			if err == nil || !strings.Contains(err.Error(), "failure injected") {
+				t.Fatalf("ADD should fail with the injected failure, got %v", err)
+			}
+			if d := e.settledDiff(want, sansHostMAC); d != "" {
+				t.Errorf("after the failed ADD the node is not as Kube-OVN left it:\n%s", d)
+			}
+			if _, err := a.Ping(b.IP.IP, 3, 2e9); err != nil {
+				t.Errorf("pod a (back on Kube-OVN's veth) cannot reach pod b: %v", err)
+			}
+		})
+	}
 }

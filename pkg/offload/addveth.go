@@ -111,7 +111,9 @@ func (a *adding) addVeth() error {
 			return a.saveState("added")
 		}, nil},
 	}
-	faultPoint("ADD: state saved")
+	if err := faultPoint("ADD: state saved"); err != nil {
+		return err
+	}
 	for _, s := range steps {
 		if err := a.step(s.name, s.do); err != nil {
 			return err
@@ -119,7 +121,9 @@ func (a *adding) addVeth() error {
 		if s.undo != nil {
 			a.undo.push(s.name, s.undo)
 		}
-		faultPoint("ADD: " + s.name)
+		if err := faultPoint("ADD: " + s.name); err != nil {
+			return err
+		}
 	}
 	a.dev.Rep = a.port
 	a.finish(podAside, podIf)

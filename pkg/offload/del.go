@@ -106,7 +106,9 @@ func (c *call) release(att *state.Attachment, pci string) error {
 		if err := c.step(s.name, s.fn); err != nil {
 			return err
 		}
-		faultPoint("DEL: " + s.name)
+		if err := faultPoint("DEL: " + s.name); err != nil {
+			return err
+		}
 	}
 	return c.store.Remove(pci)
 }
