@@ -55,7 +55,7 @@ func main() {
 			if d, err := sriov.Lookup(pci); err != nil {
 				f.Error = err.Error()
 			} else {
-				f.Index, f.Uplink, f.Rep, f.PFNetdev = d.Index, d.Uplink, d.Rep, sriov.PFNetdev(d.PFPCI, d.Uplink)
+				f.Index, f.Uplink, f.Rep, f.PFNetdev = d.Index, d.Uplink, d.Rep, d.PFNetdev()
 			}
 			found = append(found, f)
 		}

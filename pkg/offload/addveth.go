@@ -11,7 +11,6 @@ import (
 
 	"github.com/vf-offload/vf-offload/pkg/link"
 	"github.com/vf-offload/vf-offload/pkg/ovsdb"
-	"github.com/vf-offload/vf-offload/pkg/sriov"
 )
 
 // addVeth replaces Kube-OVN's veth with the VF. Kube-OVN's veth is renamed
@@ -48,7 +47,7 @@ func (a *adding) addVeth() error {
 	}
 	a.att.VF.Name, a.att.VF.MAC, a.att.VF.MTU, a.att.VF.Up, a.att.VF.Alias = vf.Name, vf.MAC, vf.MTU, vf.Up, vf.Alias
 	a.att.Rep.Name, a.att.Rep.MTU, a.att.Rep.Up = rep.Name, rep.MTU, rep.Up
-	a.att.PF = sriov.PFNetdev(a.dev.PFPCI, a.dev.Uplink)
+	a.att.PF = a.dev.PFNetdev()
 	a.repMAC, a.mtu = rep.MAC, podIf.MTU
 	if mac, err := link.VFAdminMAC(a.att.PF, a.dev.Index); err == nil {
 		a.att.VF.AdminMAC = mac

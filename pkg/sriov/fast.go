@@ -17,7 +17,7 @@ import (
 
 var (
 	vfPortName     = regexp.MustCompile(`^pf(\d+)vf(\d+)$`)
-	repNameEnd     = regexp.MustCompile(`(?:vf|_)\d+$`)
+	repNameEnd     = regexp.MustCompile(`(?:vf|_)(\d+)$`)
 	uplinkPortName = regexp.MustCompile(`^p\d+$`)
 )
 
@@ -89,9 +89,8 @@ func pfNetdevs(pf string) []string {
 
 // repByName finds VF index's representor: first among hints (names it
 // had before, e.g. the port name an ADD gave it; one must be a netdev of the
-// PF), then among the PF's netdevs whose names end the way udev and the
-// drivers name representors ("...pf0vf3", "..._3"). A candidate counts only
-// if its phys_port_name is pf<N>vf<index>.
+// PF), then among the PF's netdevs named like a representor with that
+// index. A candidate counts only if its phys_port_name is pf<N>vf<index>.
 func repByName(pf string, names, hints []string, index int) (string, bool) {
 	want := strconv.Itoa(index)
 	isRep := func(n string) bool {
@@ -103,9 +102,8 @@ func repByName(pf string, names, hints []string, index int) (string, bool) {
 			return n, true
 		}
 	}
-	suffixes := []string{"vf" + want, "_" + want}
 	for _, n := range names {
-		if hasAnySuffix(n, suffixes) && isRep(n) {
+		if m := repNameEnd.FindStringSubmatch(n); m != nil && m[1] == want && isRep(n) {
 			return n, true
 		}
 	}
@@ -121,34 +119,24 @@ func parentPCI(netdev string) string {
 	return filepath.Base(l)
 }
 
-// looksLikeRepOrUplink tells names udev gives representors and uplinks.
-func looksLikeRepOrUplink(n string) bool {
-	if repNameEnd.MatchString(n) {
-		return true
-	}
+// looksLikeRep tells the names udev and the drivers give representors
+// ("...pf0vf3", "..._3").
+func looksLikeRep(n string) bool { return repNameEnd.MatchString(n) }
+
+// looksLikeUplink tells the names udev gives uplinks ("enp3s0np0",
+// "ens1f0np0"): ending in "p<digits>".
+func looksLikeUplink(n string) bool {
 	i := strings.LastIndexByte(n, 'p')
-	return i >= 0 && i < len(n)-1 && strings.Trim(n[i+1:], "0123456789") == ""
+	return !looksLikeRep(n) && i >= 0 && i < len(n)-1 && strings.Trim(n[i+1:], "0123456789") == ""
 }
 
-// uplinkByName finds the uplink (phys_port_name p<N>) among names ending
-// in "p<digits>", the names udev gives it ("enp3s0np0", "ens1f0np0").
+// uplinkByName finds the uplink (phys_port_name p<N>) among the names that
+// look like one.
 func uplinkByName(names []string) (string, bool) {
 	for _, n := range names {
-		if !looksLikeRepOrUplink(n) || repNameEnd.MatchString(n) {
-			continue
-		}
-		if uplinkPortName.MatchString(PhysPortName(n)) {
+		if looksLikeUplink(n) && uplinkPortName.MatchString(PhysPortName(n)) {
 			return n, true
 		}
 	}
 	return "", false
-}
-
-func hasAnySuffix(s string, suffixes []string) bool {
-	for _, x := range suffixes {
-		if strings.HasSuffix(s, x) {
-			return true
-		}
-	}
-	return false
 }

@@ -36,6 +36,8 @@ type Device struct {
 	Netdev string // VF netdev in the current netns; "" while it is elsewhere
 	Uplink string // uplink representor (phys_port_name pN)
 	Rep    string // VF representor, current name
+
+	pfNetdevs []string // the PF's netdevs when Lookup listed them
 }
 
 // Lookup resolves pci, which must already be a validated PCI address.
@@ -60,7 +62,8 @@ func Lookup(pci string, hints ...string) (*Device, error) {
 		}
 	}
 	d.Netdev = Netdev(pci)
-	names := pfNetdevs(pf)
+	d.pfNetdevs = pfNetdevs(pf)
+	names := d.pfNetdevs
 	if d.Uplink, ok = uplinkByName(names); !ok {
 		if d.Uplink, err = retry(func() (string, error) { return sriovnet.GetUplinkRepresentor(pci) }); err != nil {
 			return nil, fmt.Errorf("VF %s on PF %s: uplink: %w: %w", pci, pf, ErrNoRepresentor, err)
@@ -101,20 +104,18 @@ func Netdev(pci string) string {
 
 // PFNetdev picks the PF's own netdev, through which VF settings (the
 // administrative MAC) are made: on nfp (flower) the one without a
-// phys_port_name, on mlx5 the uplink itself. Names that look like a
-// representor's or the uplink's are read last, so it usually reads one file.
-func PFNetdev(pfPCI, uplink string) string {
-	netdevs := pfNetdevs(pfPCI)
-	// Names udev gives representors and uplinks are looked at last.
-	for _, pass := range []bool{false, true} {
-		for _, n := range netdevs {
-			// A representor always has a phys_port_name.
-			if looksLikeRepOrUplink(n) == pass && !repNameEnd.MatchString(n) && PhysPortName(n) == "" {
+// phys_port_name, on mlx5 the uplink itself. It looks among the PF's
+// netdevs that Lookup listed, those named like neither a representor nor
+// an uplink first, so it usually reads one file.
+func (d *Device) PFNetdev() string {
+	for _, uplinkLike := range []bool{false, true} {
+		for _, n := range d.pfNetdevs {
+			if !looksLikeRep(n) && looksLikeUplink(n) == uplinkLike && PhysPortName(n) == "" {
 				return n
 			}
 		}
 	}
-	return uplink
+	return d.Uplink
 }
 
 // PhysPortName returns a netdev's phys_port_name, "" when it has none.
