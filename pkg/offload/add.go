@@ -55,19 +55,11 @@ type adding struct {
 
 // Add is the CNI ADD verb.
 func (p *Plugin) Add(args *skel.CmdArgs) error {
-	c, err := p.newCall(args, true)
+	c, prev, pci, err := p.newChainedCall(args)
 	if err != nil {
 		return err
 	}
 	defer c.close()
-	prev, err := c.prevResult()
-	if err != nil {
-		return err
-	}
-	pci, err := c.deviceID()
-	if err != nil {
-		return err
-	}
 	if pci == "" {
 		c.log.Info("no device ID: passing prevResult through")
 		return types.PrintResult(prev, c.conf.CNIVersion)

@@ -21,19 +21,11 @@ import (
 // prevResult's MAC and addresses, and its representor an open, up port of
 // the bridge with the iface-id it had at ADD.
 func (p *Plugin) Check(args *skel.CmdArgs) error {
-	c, err := p.newCall(args, true)
+	c, prev, pci, err := p.newChainedCall(args)
 	if err != nil {
 		return err
 	}
 	defer c.close()
-	prev, err := c.prevResult()
-	if err != nil {
-		return err
-	}
-	pci, err := c.deviceID()
-	if err != nil {
-		return err
-	}
 	if pci == "" {
 		if pci, err = c.findAttachment(); err != nil || pci == "" {
 			return err

@@ -4,12 +4,32 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/containernetworking/cni/pkg/skel"
 	"github.com/containernetworking/cni/pkg/types"
 	current "github.com/containernetworking/cni/pkg/types/100"
 	"github.com/containernetworking/cni/pkg/version"
 
 	"github.com/vf-offload/vf-offload/pkg/config"
 )
+
+// newChainedCall is newCall for the verbs that work on Kube-OVN's result
+// (ADD, CHECK): it also reads prevResult and resolves the device ID ("" when
+// none was given). The caller closes the call.
+func (p *Plugin) newChainedCall(args *skel.CmdArgs) (*call, *current.Result, string, error) {
+	c, err := p.newCall(args, true)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	prev, err := c.prevResult()
+	if err == nil {
+		var pci string
+		if pci, err = c.deviceID(); err == nil {
+			return c, prev, pci, nil
+		}
+	}
+	c.close()
+	return nil, nil, "", err
+}
 
 // prevResult is the chain's result so far, which ADD and CHECK need.
 func (c *call) prevResult() (*current.Result, error) {
