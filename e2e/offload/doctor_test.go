@@ -17,14 +17,7 @@ import (
 // offloaded because the bed's OVS uses the userspace datapath.
 func TestDoctorOnTheBed(t *testing.T) {
 	e := newEnv(t, nic.Agilio(), 2)
-	a, b := e.pod("a"), e.pod("b")
-	ca, capsA := e.full(false, e.b.NIC.VFs[0].PCI)
-	cb, capsB := e.full(false, e.b.NIC.VFs[1].PCI)
-	e.add(ca, a, capsA)
-	e.add(cb, b, capsB)
-	if _, err := a.Ping(b.IP.IP, 3, 2*time.Second); err != nil {
-		t.Fatalf("ping: %v", err)
-	}
+	_, _, unwire := e.wiredPair(3)
 	args := []string{"doctor", "--ovsdb", e.b.OVS.DB, "--state-dir", e.b.StateDir}
 	out, err := e.b.NIC.Command(e.b.Bins.Path["vf-offload"], append(args, "--json")...).Output()
 	if err != nil {
@@ -70,8 +63,7 @@ func TestDoctorOnTheBed(t *testing.T) {
 			t.Errorf("pod %s before any filter: tc from %q, %+v, problems %q", p.Pod, p.TCSource, p.TCFilters, p.Problems)
 		}
 	}
-	e.del(ca, a, capsA)
-	e.del(cb, b, capsB)
+	unwire()
 }
 
 // TestDoctorTCFiltersOnTheBed puts a skip_hw filter on a pod's representor
@@ -83,14 +75,7 @@ func TestDoctorOnTheBed(t *testing.T) {
 // with a bridge port vf-offload did not attach.
 func TestDoctorTCFiltersOnTheBed(t *testing.T) {
 	e := newEnv(t, nic.ConnectX5(), 2)
-	a, b := e.pod("a"), e.pod("b")
-	ca, capsA := e.full(false, e.b.NIC.VFs[0].PCI)
-	cb, capsB := e.full(false, e.b.NIC.VFs[1].PCI)
-	e.add(ca, a, capsA)
-	e.add(cb, b, capsB)
-	if _, err := a.Ping(b.IP.IP, 2, 2*time.Second); err != nil {
-		t.Fatalf("ping: %v", err)
-	}
+	a, b, unwire := e.wiredPair(2)
 	doctor := func(args ...string) inspect.Report {
 		t.Helper()
 		args = append([]string{"doctor", "--ovsdb", e.b.OVS.DB, "--state-dir", e.b.StateDir, "--json"}, args...)
@@ -187,6 +172,5 @@ func TestDoctorTCFiltersOnTheBed(t *testing.T) {
 		t.Errorf("port nosuch0: %+v", n)
 	}
 	e.node("tc", "qdisc", "del", "dev", repA, "clsact")
-	e.del(ca, a, capsA)
-	e.del(cb, b, capsB)
+	unwire()
 }

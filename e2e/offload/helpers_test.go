@@ -127,3 +127,21 @@ func (e *env) node(args ...string) string {
 }
 
 var _ types.Result = (*current.Result)(nil)
+
+// wiredPair adds pods a and b on VFs 0 and 1 through the full chain, sends
+// pings pings from a to b, and returns a function that deletes both.
+func (e *env) wiredPair(pings int) (a, b *bed.Pod, unwire func()) {
+	e.t.Helper()
+	a, b = e.pod("a"), e.pod("b")
+	ca, capsA := e.full(false, e.b.NIC.VFs[0].PCI)
+	cb, capsB := e.full(false, e.b.NIC.VFs[1].PCI)
+	e.add(ca, a, capsA)
+	e.add(cb, b, capsB)
+	if _, err := a.Ping(b.IP.IP, pings, 2*time.Second); err != nil {
+		e.t.Fatalf("ping: %v", err)
+	}
+	return a, b, func() {
+		e.del(ca, a, capsA)
+		e.del(cb, b, capsB)
+	}
+}
