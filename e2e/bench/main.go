@@ -118,6 +118,7 @@ type bench struct {
 	nodeN    string // node netns name
 	res      []row
 	seq      int
+	steps    []phaseSteps
 }
 
 type row struct {
@@ -162,11 +163,19 @@ func run() error {
 		}
 		setup = append(setup, fmt.Sprintf("%d other ports added in %s", ports, d.Round(time.Millisecond)))
 		label := fmt.Sprint(ports)
+		from := bn.logSize()
 		if err := bn.measure(label); err != nil {
 			return err
 		}
+		if err := bn.recordSteps(label+" ports, samples", from); err != nil {
+			return err
+		}
 		if ports == 10 {
+			from := bn.logSize()
 			if err := bn.burst(label); err != nil {
+				return err
+			}
+			if err := bn.recordSteps(label+" ports, burst", from); err != nil {
 				return err
 			}
 		}
@@ -590,6 +599,7 @@ func (bn *bench) report(total time.Duration, setup []string) error {
 	fmt.Fprintf(&w, "\npeak RSS of one ADD process (ru_maxrss of wrapper+plugin, %d ADDs): p50 %.1f MiB, max %.1f MiB\n",
 		len(rss), float64(pct64(rss, .5))/1024, float64(rssMax)/1024)
 	fmt.Fprintf(&w, "binary size of bin/vf-offload: %.1f MiB (%d bytes)\n", float64(size)/(1<<20), size)
+	bn.stepReport(&w)
 
 	// Targets.
 	fmt.Fprintf(&w, "\n| target (issue 7) | measured | verdict |\n|---|---|---|\n")

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"time"
 
 	"github.com/containernetworking/cni/pkg/skel"
 	"github.com/containernetworking/cni/pkg/types"
@@ -74,11 +75,13 @@ func (p *Plugin) Add(args *skel.CmdArgs) error {
 	// The OVSDB session opens while the lock is taken and the VF looked up.
 	a.pend = c.dialAsync(a.ctx, c.conf.Bridge, a.port)
 	defer a.pend.close()
+	t := time.Now()
 	unlock, err := c.lock(pci)
 	if err != nil {
 		return err
 	}
 	defer unlock()
+	c.timed("lock VF", t)
 	res, err := a.run()
 	if err != nil {
 		if held, _ := c.store.Load(pci); held == nil {
@@ -106,13 +109,17 @@ func (a *adding) run() (_ *current.Result, retErr error) {
 		return nil, fmt.Errorf("host netns: %w", err)
 	}
 	defer a.host.Close()
+	t := time.Now()
 	if a.dev, err = sriov.Lookup(a.pci, a.port); err != nil {
 		return nil, types.NewError(types.ErrInvalidNetworkConfig, fmt.Sprintf("device %s", a.pci), err.Error())
 	}
+	a.timed("look up VF", t)
 	a.log.Debug("VF found", "index", a.dev.Index, "netdev", a.dev.Netdev, "uplink", a.dev.Uplink, "representor", a.dev.Rep)
+	t = time.Now()
 	if a.ovs, err = a.pend.get(); err != nil {
 		return nil, err
 	}
+	a.timed("wait for the OVSDB session", t)
 	defer func() {
 		if retErr != nil {
 			a.undo.run()

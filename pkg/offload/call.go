@@ -130,9 +130,12 @@ func (c *call) step(name string, fn func() error) error {
 		c.log.Error("step failed", "step", name, "ms", ms(t), "err", err)
 		return fmt.Errorf("%s: %w", name, err)
 	}
-	c.log.Debug("step done", "step", name, "ms", ms(t))
+	c.timed(name, t)
 	return nil
 }
+
+// timed logs the duration of a step that began at t.
+func (c *call) timed(name string, t time.Time) { c.log.Debug("step done", "step", name, "ms", ms(t)) }
 
 func ms(t time.Time) float64 { return float64(time.Since(t).Microseconds()) / 1000 }
 
@@ -177,7 +180,9 @@ func (c *call) dialAsync(ctx context.Context, bridge string, names ...string) *p
 	p := &pendingOVS{done: make(chan struct{})}
 	go func() {
 		defer close(p.done)
+		t := time.Now()
 		p.c, p.err = ovsdb.Dial(ctx, c.conf.OVSDB, ovsdbTimeout, c.log, bridge, names...)
+		c.timed("open OVSDB session (concurrently)", t)
 	}()
 	return p
 }

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"sort"
+	"strconv"
+	"time"
+)
+
+// The plugin logs each step's duration at debug level ("step done",
+// step=..., ms=...) and each verb's total ("ADD done", ms=...). stepTimes
+// reads those lines from the bed's log, from byte offset from on, so that a
+// phase of the run (the samples at one size, the burst) gets its own
+// breakdown: where inside the plugin the time of an ADD goes.
+var (
+	stepRe  = regexp.MustCompile(`msg="step done".* step="?([^"=]+?)"? ms=([0-9.]+)`)
+	verbRe  = regexp.MustCompile(`msg="(ADD|DEL|CHECK) done".* ms=([0-9.]+)`)
+	orderRe = regexp.MustCompile(`msg="(?:step done|(?:ADD|DEL|CHECK) done)"`)
+)
+
+type stepTime struct {
+	name string
+	d    []time.Duration
+}
+
+// logSize is the bed log's current size: the offset a phase starts at.
+func (bn *bench) logSize() int64 {
+	st, err := os.Stat(bn.b.LogFile)
+	if err != nil {
+		return 0
+	}
+	return st.Size()
+}
+
+// stepTimes returns the step and verb durations logged since offset from,
+// in the order each name first appeared.
+func (bn *bench) stepTimes(from int64) ([]stepTime, error) {
+	f, err := os.Open(bn.b.LogFile)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if _, err := f.Seek(from, io.SeekStart); err != nil {
+		return nil, err
+	}
+	var out []stepTime
+	idx := map[string]int{}
+	add := func(name, v string) {
+		x, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return
+		}
+		i, ok := idx[name]
+		if !ok {
+			i = len(out)
+			idx[name] = i
+			out = append(out, stepTime{name: name})
+		}
+		out[i].d = append(out[i].d, time.Duration(x*float64(time.Millisecond)))
+	}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if !orderRe.MatchString(line) {
+			continue
+		}
+		if m := stepRe.FindStringSubmatch(line); m != nil {
+			add(m[1], m[2])
+		} else if m := verbRe.FindStringSubmatch(line); m != nil {
+			add(m[1]+" in the plugin (total)", m[2])
+		}
+	}
+	return out, sc.Err()
+}
+
+// recordSteps keeps the breakdown of one phase for the report.
+func (bn *bench) recordSteps(phase string, from int64) error {
+	st, err := bn.stepTimes(from)
+	if err != nil {
+		return fmt.Errorf("step timings of %s: %w", phase, err)
+	}
+	bn.steps = append(bn.steps, phaseSteps{phase: phase, steps: st})
+	return nil
+}
+
+type phaseSteps struct {
+	phase string
+	steps []stepTime
+}
+
+func (bn *bench) stepReport(w io.Writer) {
+	if len(bn.steps) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nInside the plugin, from its debug log (each step's own duration; the total is from the verb's start, after the process has started and parsed its input):\n\n")
+	fmt.Fprintf(w, "| phase | step | n | p50 | p95 |\n|---|---|---|---|---|\n")
+	for _, ph := range bn.steps {
+		for _, s := range ph.steps {
+			d := append([]time.Duration(nil), s.d...)
+			sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
+			fmt.Fprintf(w, "| %s | %s | %d | %s | %s |\n", ph.phase, s.name, len(d), ms(pct(d, .5)), ms(pct(d, .95)))
+		}
+	}
+}
