@@ -2,6 +2,7 @@ package offload_test
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -15,11 +16,13 @@ import (
 // while the plugin is paused, and what ADD must then do.
 var ovsdbGone = []struct {
 	point, where string
-	addFails     bool // false: no OVSDB call is left after the point
+	addFails     bool // false: what ADD still needs of OVSDB is in its cache
+	opened       bool // stop ovsdb-server only once ovs-vswitchd has reopened the port
 }{
-	{"ADD: configure VF in the pod", "before any OVSDB transaction", true},
-	{"ADD: rename representor", "right before the port is handed over", true},
-	{"ADD: hand Kube-OVN's port to the representor", "after the handover", false},
+	{"ADD: set VF admin MAC", "before any OVSDB transaction", true, false},
+	{"ADD: rename representor", "right before the port is handed over", true, false},
+	{"ADD: hand Kube-OVN's port to the representor", "after the handover, the port reopened", false, true},
+	{"ADD: configure VF in the pod", "after the handover and the VF's move", false, true},
 }
 
 // TestOVSDBGoneDuringAdd stops ovsdb-server while ADD is paused at a step
@@ -29,7 +32,7 @@ var ovsdbGone = []struct {
 // database or ADD goes on without OVSDB); after ovsdb-server is back, DEL leaves the node exactly as before
 // ADD, and a fresh ADD of the same VF works.
 func TestOVSDBGoneDuringAdd(t *testing.T) {
-	row := "%-26s %-44s %-15s %-40s %s"
+	row := "%-40s %-46s %-10s %-58s %s"
 	matrix := []string{fmt.Sprintf(row, "ovsdb-server stopped after", "", "ADD", "rollback (OVSDB still down)", "after DEL (OVSDB back)")}
 	for _, tc := range ovsdbGone {
 		t.Run(strings.ReplaceAll(strings.TrimPrefix(tc.point, "ADD: "), " ", "_"), func(t *testing.T) {
@@ -50,6 +53,9 @@ func TestOVSDBGoneDuringAdd(t *testing.T) {
 			c, caps := e.full(false, vf.PCI)
 
 			ps := e.addPaused(tc.point, c, p, caps)
+			if tc.opened {
+				e.waitReopened(bed.HostPort(p.ContainerID, "eth0"))
+			}
 			if err := e.b.OVS.StopDB(); err != nil {
 				t.Fatal(err)
 			}
@@ -105,7 +111,7 @@ func TestOVSDBGoneDuringAdd(t *testing.T) {
 				if err != nil {
 					t.Fatalf("ADD failed although no OVSDB call was left: %v", err)
 				}
-				rollback = "none (no OVSDB call left)"
+				rollback = "none (the wait for vswitchd is answered from the cache)"
 			}
 			if err := e.b.OVS.StartDB(); err != nil {
 				t.Fatal(err)
@@ -130,6 +136,22 @@ func TestOVSDBGoneDuringAdd(t *testing.T) {
 		})
 	}
 	t.Logf("OVSDB-gone matrix:\n%s", strings.Join(matrix, "\n"))
+}
+
+// waitReopened waits until ovs-vswitchd has reopened port under the
+// OpenFlow port number the handover requested (the upper half of the
+// range); the plugin's OVSDB session receives that update at the same time.
+func (e *env) waitReopened(port string) {
+	e.t.Helper()
+	for end := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		out, err := e.b.OVS.Vsctl("get", "Interface", port, "ofport")
+		if n, cerr := strconv.Atoi(strings.TrimSpace(out)); err == nil && cerr == nil && n >= 32768 {
+			return
+		}
+		if time.Now().After(end) {
+			e.t.Fatalf("ovs-vswitchd did not reopen %s within 30 s: ofport %q %v", port, out, err)
+		}
+	}
 }
 
 // sansBridgeMTU blanks the MTU of br-int's own interface.

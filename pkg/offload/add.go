@@ -52,6 +52,7 @@ type adding struct {
 	repMAC    string           // the representor's MAC, for the result
 	vfMAC     net.HardwareAddr // the VF's MAC in the pod
 	mtu       int              // the pod interface's MTU, now the VF's and the representor's
+	ofport    int              // the OpenFlow port number the handover asked vswitchd for
 }
 
 // Add is the CNI ADD verb.

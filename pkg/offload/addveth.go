@@ -58,12 +58,34 @@ func (a *adding) addVeth() error {
 	}
 	podAside := asideName(a.args.IfName)
 
+	// The host side goes first: once the handover is committed, ovs-vswitchd
+	// reopens the port while the pod side is done (the VF's move waits for
+	// the kernel), and ADD waits for vswitchd only after that.
 	steps := []struct {
 		name string
 		do   func() error
 		undo func() error
 	}{
 		{"set VF admin MAC", func() error { return a.setAdminMAC(podIf.MAC) }, func() error { return a.restoreAdminMAC() }},
+		{"set Kube-OVN's host veth aside", a.hostVethAside, a.hostVethBack},
+		{"rename representor", func() error {
+			if err := link.SetUp(rep.Name, false); err != nil {
+				return err
+			}
+			if err := link.Rename(rep.Name, a.port); err != nil {
+				return errors.Join(err, link.Restore(rep.Name, rep))
+			}
+			return nil
+		}, func() error {
+			if err := link.SetUp(a.port, false); err != nil {
+				return err
+			}
+			if err := link.Rename(a.port, rep.Name); err != nil {
+				return err
+			}
+			return link.Restore(rep.Name, rep)
+		}},
+		{"hand Kube-OVN's port to the representor", func() error { return a.claimPort(kport) }, a.releasePort},
 		{"set Kube-OVN's veth aside in the pod", func() error {
 			return a.inPod(func() error {
 				if err := link.SetUp(a.args.IfName, false); err != nil {
@@ -84,25 +106,10 @@ func (a *adding) addVeth() error {
 		}},
 		{"move VF into the pod", func() error { return link.Move(a.host, vf.Name, a.pod, a.args.IfName) }, func() error { return a.vfHome(vf) }},
 		{"configure VF in the pod", func() error { return a.configureVF(podIf) }, nil},
-		{"set Kube-OVN's host veth aside", a.hostVethAside, a.hostVethBack},
-		{"rename representor", func() error {
-			if err := link.SetUp(rep.Name, false); err != nil {
-				return err
-			}
-			if err := link.Rename(rep.Name, a.port); err != nil {
-				return errors.Join(err, link.Restore(rep.Name, rep))
-			}
-			return nil
-		}, func() error {
-			if err := link.SetUp(a.port, false); err != nil {
-				return err
-			}
-			if err := link.Rename(a.port, rep.Name); err != nil {
-				return err
-			}
-			return link.Restore(rep.Name, rep)
-		}},
-		{"hand Kube-OVN's port to the representor", func() error { return a.claimPort(kport) }, a.releasePort},
+		{"wait until ovs-vswitchd has opened the representor", func() error {
+			_, err := a.ovs.WaitOfport(a.ctx, kport.IfaceUUID, a.port, a.ofport)
+			return err
+		}, nil},
 		{"representor MTU and up", func() error {
 			if err := link.Restore(a.port, link.State{MTU: podIf.MTU, Up: true}); err != nil {
 				return err
@@ -211,8 +218,9 @@ func (a *adding) vfHome(vf link.State) error {
 
 // claimPort makes Kube-OVN's port, now that the representor carries its
 // name, the representor's: the same Port and Interface rows, with
-// vf-offload's markers added to the external_ids, reopened by ovs-vswitchd
-// (see ovsdb.Client.Claim). One transaction and one vswitchd round trip.
+// vf-offload's markers added to the external_ids, to be reopened by
+// ovs-vswitchd under OpenFlow port a.ofport (see ovsdb.Client.Claim). One
+// transaction; the wait for vswitchd is a later step.
 func (a *adding) claimPort(kport *ovsdb.PortInfo) error {
 	ids := maps.Clone(a.att.PortExternalIDs)
 	if ids == nil {
@@ -220,7 +228,8 @@ func (a *adding) claimPort(kport *ovsdb.PortInfo) error {
 	}
 	ids[markOwner], ids[markPCI], ids[markContainer] = "true", a.pci, a.args.ContainerID
 	a.claimed = true // from here on, undo assumes the claim may have committed
-	_, err := a.ovs.Claim(a.ctx, kport, ids)
+	var err error
+	a.ofport, err = a.ovs.Claim(a.ctx, kport, ids)
 	if errors.Is(err, ovsdb.ErrUncommitted) {
 		a.claimed = false
 		return err

@@ -33,8 +33,9 @@ var ErrUncommitted = errors.New("nothing was changed in OVSDB")
 // the datapath port and add it again, opening the name anew. One
 // transaction sets external_ids to ids and ofport_request to a number that
 // no other interface holds or requests; it fails unless p is still on the
-// bridge. It then waits until vswitchd has opened the interface under that
-// number, and returns it.
+// bridge. Claim returns that number once the transaction is committed,
+// without waiting for vswitchd: WaitOfport does, so that the caller can do
+// other work while vswitchd reconfigures.
 func (cl *Client) Claim(ctx context.Context, p *PortInfo, ids map[string]string) (int, error) {
 	var lastErr error
 	for try := range claimTries {
@@ -44,7 +45,7 @@ func (cl *Client) Claim(ctx context.Context, p *PortInfo, ids map[string]string)
 		}
 		err := cl.claimAs(ctx, p, ids, want)
 		if err == nil {
-			return cl.WaitOfport(ctx, p.IfaceUUID, p.Name, want)
+			return want, nil
 		}
 		if !errors.Is(err, errNumberTaken) {
 			return 0, err
