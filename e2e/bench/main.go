@@ -40,6 +40,7 @@ var (
 	burstN  = flag.Int("burst", 64, "pods in the burst (VFs on the NIC)")
 	bigPort = flag.Int("ports", 1000, "other ports on br-int for the large case")
 	verbose = flag.Bool("v", false, "progress on stderr")
+	keepLog = flag.String("keep-log", "", "copy the plugin's debug log to this file at the end")
 )
 
 func logf(format string, a ...any) {
@@ -178,6 +179,11 @@ func run() error {
 			if err := bn.recordSteps(label+" ports, burst", from); err != nil {
 				return err
 			}
+		}
+	}
+	if *keepLog != "" {
+		if err := copyFile(b.LogFile, *keepLog); err != nil {
+			return fmt.Errorf("keep the plugin's log: %w", err)
 		}
 	}
 	return bn.report(time.Since(start), setup)

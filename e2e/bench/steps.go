@@ -107,3 +107,11 @@ func (bn *bench) stepReport(w io.Writer) {
 		}
 	}
 }
+
+func copyFile(from, to string) error {
+	data, err := os.ReadFile(from)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(to, data, 0o644)
+}
