@@ -532,6 +532,11 @@ func (bn *bench) burst(ports string) error {
 		}
 		return wall, fails, each, first
 	}
+	kwall, err := bn.kernelBurst(n)
+	if err != nil {
+		return err
+	}
+	bn.record(fmt.Sprintf("kernel: burst of %d (rename, move, veth delete)", n), ports, "no plugin: ADD's kernel share, all at once", []time.Duration{kwall}, 0)
 	wall, fails, each, ferr := runAll(func(pd *pod) error { _, err := bn.cni.AddNetwork(bn.ctx, pd.vfo, pd.rt); return err })
 	if ferr != nil {
 		fmt.Fprintln(os.Stderr, "bench: burst ADD failure (first):", ferr)

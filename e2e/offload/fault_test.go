@@ -54,7 +54,7 @@ func TestCrashAtEveryStep(t *testing.T) {
 	e := newEnv(t, nic.Agilio(), 1)
 	e.useFaultBinary()
 	vf := e.b.NIC.VFs[0]
-	matrix := []string{fmt.Sprintf("%-50s %-22s %s", "killed after", "first call", "after DEL")}
+	matrix := []string{fmt.Sprintf("%-58s %-18s %s", "killed after", "first call", "after DEL")}
 	for i, point := range faultPoints {
 		p := e.pod(fmt.Sprintf("f%d", i))
 		c, caps := e.full(false, vf.PCI)
@@ -90,7 +90,7 @@ func TestCrashAtEveryStep(t *testing.T) {
 		if _, err := p.Destroy(); err != nil {
 			t.Fatal(err)
 		}
-		matrix = append(matrix, fmt.Sprintf("%-50s %-22s %s", point, first, outcome))
+		matrix = append(matrix, fmt.Sprintf("%-58s %-18s %s", point, first, outcome))
 	}
 	t.Logf("fault matrix (%d points):\n%s", len(faultPoints), strings.Join(matrix, "\n"))
 }
