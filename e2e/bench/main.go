@@ -649,6 +649,10 @@ func (bn *bench) report(total time.Duration, setup []string) error {
 	if r := bn.find(fmt.Sprintf("burst %d ADD: wall", *burstN), "10"); r != nil {
 		fmt.Fprintf(&w, "| burst of %d ADDs <= 1.5 s, 0 failures | %s, %d failures | %s |\n", *burstN, ms(r.d[0]), r.fails,
 			verdict(r.d[0] <= 1500*time.Millisecond && r.fails == 0))
+		if k := bn.find(fmt.Sprintf("kernel: burst of %d (rename, move, veth delete)", *burstN), "10"); k != nil {
+			fmt.Fprintf(&w, "| (for information) the kernel's share of that burst, no plugin | %s | %s |\n", ms(k.d[0]),
+				"floor: "+verdict(k.d[0] <= 1500*time.Millisecond)+" by the kernel alone")
+		}
 	}
 	fmt.Fprintf(&w, "| peak RSS of one invocation <= 25 MB | %.1f MiB (max of %d) | %s |\n", float64(rssMax)/1024, len(rss),
 		verdict(rssMax > 0 && rssMax*1024 <= 25*1000*1000))
