@@ -46,6 +46,7 @@ type NIC struct {
 	SysfsDir string // FUSE mount: devices/, net/, drivers/
 
 	requests atomic.Int64 // FUSE requests served, see SysfsRequests
+	dumps    atomic.Int64 // full link dumps, see SysfsDumps
 
 	mu     sync.Mutex        // serialises netlink use
 	events *nl.NetlinkSocket // RTNLGRP_LINK notifications of the node netns
@@ -294,3 +295,7 @@ func lookPath(name string) (string, error) {
 // directory listings) the emulated sysfs has served: what a sysfs walk
 // costs, as a test can count it.
 func (n *NIC) SysfsRequests() int64 { return n.requests.Load() }
+
+// SysfsDumps is the number of full link dumps of the node netns the
+// emulated sysfs has made to answer them.
+func (n *NIC) SysfsDumps() int64 { return n.dumps.Load() }

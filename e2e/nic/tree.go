@@ -69,8 +69,10 @@ func (n *NIC) snapshot() (*snapshot, error) {
 	n.cached = nil
 	// A link dump races with link changes (pods being wired in parallel);
 	// the kernel then flags it interrupted and it must be redone.
+	n.dumps.Add(1)
 	links, err := n.h.LinkList()
 	for i := 0; i < 50 && errors.Is(err, netlink.ErrDumpInterrupted); i++ {
+		n.dumps.Add(1)
 		links, err = n.h.LinkList()
 	}
 	if err != nil {
