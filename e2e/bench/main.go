@@ -120,6 +120,7 @@ type bench struct {
 	res      []row
 	seq      int
 	steps    []phaseSteps
+	sysfs    []string // rows of sysfsReport
 }
 
 type row struct {
@@ -537,13 +538,17 @@ func (bn *bench) burst(ports string) error {
 		return err
 	}
 	bn.record(fmt.Sprintf("kernel: burst of %d (rename, move, veth delete)", n), ports, "no plugin: ADD's kernel share, all at once", []time.Duration{kwall}, 0)
+	from := bn.sysfsNow()
 	wall, fails, each, ferr := runAll(func(pd *pod) error { _, err := bn.cni.AddNetwork(bn.ctx, pd.vfo, pd.rt); return err })
+	bn.sysfsNote(fmt.Sprintf("burst %d ADD (%s ports)", n, ports), from)
 	if ferr != nil {
 		fmt.Fprintln(os.Stderr, "bench: burst ADD failure (first):", ferr)
 	}
 	bn.record(fmt.Sprintf("burst %d ADD: wall", n), ports, "all started at once", []time.Duration{wall}, fails)
 	bn.record(fmt.Sprintf("burst %d ADD: each call", n), ports, "", each, fails)
+	from = bn.sysfsNow()
 	wall, fails, each, ferr = runAll(func(pd *pod) error { return bn.cni.DelNetwork(bn.ctx, pd.vfo, pd.rt) })
+	bn.sysfsNote(fmt.Sprintf("burst %d DEL (%s ports)", n, ports), from)
 	if ferr != nil {
 		fmt.Fprintln(os.Stderr, "bench: burst DEL failure (first):", ferr)
 	}
@@ -611,6 +616,7 @@ func (bn *bench) report(total time.Duration, setup []string) error {
 		len(rss), float64(pct64(rss, .5))/1024, float64(rssMax)/1024)
 	fmt.Fprintf(&w, "binary size of bin/vf-offload: %.1f MiB (%d bytes)\n", float64(size)/(1<<20), size)
 	bn.stepReport(&w)
+	bn.sysfsReport(&w)
 
 	// Targets.
 	fmt.Fprintf(&w, "\n| target (issue 7) | measured | verdict |\n|---|---|---|\n")

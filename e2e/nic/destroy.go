@@ -135,7 +135,7 @@ func (n *NIC) waitGone(vfs []gone) error {
 			if time.Now().After(deadline) {
 				return fmt.Errorf("representor %s still present after its pod netns was deleted (netns still in use?)", g.repName)
 			}
-			// let the FUSE server answer meanwhile
+			// let other calls on the NIC run meanwhile
 			n.mu.Unlock()
 			time.Sleep(20 * time.Millisecond)
 			n.mu.Lock()
@@ -174,6 +174,7 @@ func (n *NIC) recreate(g gone) (string, error) {
 			return "", fmt.Errorf("ifalias on VF %s: %w", tmp, err)
 		}
 	}
+	n.view.reread(vf.Attrs().Index, rep.Attrs().Index) // no notification if down
 	name := g.vfName
 	if _, err := n.h.LinkByName(name); err == nil {
 		name = "dev" + strconv.Itoa(vf.Attrs().Index)

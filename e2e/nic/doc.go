@@ -10,9 +10,11 @@
 // up, wire, pf, pfx), which follows it across renames and netns moves.
 //
 // A FUSE file system at <dir>/sysfs (devices/, net/, drivers/) computes
-// every answer from netlink at lookup time (no kernel caching), so it is as
-// live as the real sysfs: a VF in a pod netns is not listed under its PCI
-// device's net/, a renamed representor shows under its new name. Commands
+// every answer at lookup time (no kernel caching) from a view of the node
+// netns's links that the kernel's link notifications keep current (see
+// view.go), so it is as live as the real sysfs: a VF in a pod netns is not
+// listed under its PCI device's net/, a renamed representor shows under its
+// new name, as soon as the call that did it has returned. Commands
 // run "inside the bed" (Command, WrapperScript) enter the node netns and a
 // private mount namespace where these dirs are bind-mounted over
 // /sys/bus/pci/devices, /sys/bus/pci/drivers and /sys/class/net.

@@ -15,9 +15,7 @@ import (
 
 	"github.com/hanwen/go-fuse/v2/fuse"
 	"github.com/vishvananda/netlink"
-	"github.com/vishvananda/netlink/nl"
 	"github.com/vishvananda/netns"
-	"golang.org/x/sys/unix"
 )
 
 // VF describes one emulated VF with its original names and MACs.
@@ -46,11 +44,9 @@ type NIC struct {
 	SysfsDir string // FUSE mount: devices/, net/, drivers/
 
 	requests atomic.Int64 // FUSE requests served, see SysfsRequests
+	view     view         // the node's links as the sysfs shows them
 
-	mu     sync.Mutex        // serialises netlink use
-	events *nl.NetlinkSocket // RTNLGRP_LINK notifications of the node netns
-	cached *snapshot         // valid until a notification arrives
-	evbuf  []byte            // receive buffer for events, under mu
+	mu     sync.Mutex // serialises netlink use through h, and changes to VFs
 	nsh    netns.NsHandle
 	h      *netlink.Handle
 	server *fuse.Server
@@ -74,9 +70,11 @@ const (
 func (n *NIC) alt(role string) string { return "vfo" + n.ID + "-" + role }
 
 // role returns the emulated role of a link from its altnames ("" if none).
-func (n *NIC) role(l netlink.Link) string {
+func (n *NIC) role(l netlink.Link) string { return n.roleOf(l.Attrs()) }
+
+func (n *NIC) roleOf(la *netlink.LinkAttrs) string {
 	p := "vfo" + n.ID + "-"
-	for _, a := range l.Attrs().AltNames {
+	for _, a := range la.AltNames {
 		if strings.HasPrefix(a, p) {
 			return strings.TrimPrefix(a, p)
 		}
@@ -133,16 +131,11 @@ func Start(nodeNS string, dir string, p Profile, numVFs int) (*NIC, error) {
 		n.nsh.Close()
 		return nil, fmt.Errorf("netlink handle in %s: %w", nodeNS, err)
 	}
-	// Link notifications of the node netns tell the sysfs when its cached
-	// view of the links is stale (see snapshot).
-	cur, err := netns.Get()
-	if err == nil {
-		n.events, err = nl.SubscribeAt(n.nsh, cur, unix.NETLINK_ROUTE, unix.RTNLGRP_LINK)
-		cur.Close()
-	}
-	if err != nil {
+	// Subscribe before any link is made: the sysfs's view follows the
+	// node's links from their notifications (see view).
+	if err := n.view.open(n.nsh); err != nil {
 		n.Close()
-		return nil, fmt.Errorf("subscribe to link events in %s: %w", nodeNS, err)
+		return nil, fmt.Errorf("link view of %s: %w", nodeNS, err)
 	}
 	if err := n.createLinks(numVFs); err != nil {
 		n.Close()
@@ -183,6 +176,7 @@ func (n *NIC) addPair(name, role string, mac net.HardwareAddr, peer, peerRole st
 		if err := n.h.LinkAddAltName(l, n.alt(e[1])); err != nil {
 			return fmt.Errorf("altname %s on %s: %w", n.alt(e[1]), e[0], err)
 		}
+		n.view.reread(l.Attrs().Index) // no notification if down
 		if up {
 			if err := n.h.LinkSetUp(l); err != nil {
 				return fmt.Errorf("set %s up: %w", e[0], err)
@@ -228,11 +222,8 @@ func (n *NIC) Close() error {
 		n.deleteTagged(n.h)
 		n.h.Close()
 		n.h = nil
-		if n.events != nil {
-			n.events.Close()
-			n.events = nil
-		}
 	}
+	n.view.close()
 	if n.nsh >= 0 {
 		n.nsh.Close()
 	}
@@ -294,3 +285,7 @@ func lookPath(name string) (string, error) {
 // directory listings) the emulated sysfs has served: what a sysfs walk
 // costs, as a test can count it.
 func (n *NIC) SysfsRequests() int64 { return n.requests.Load() }
+
+// SysfsDumps is the number of full link dumps of the node netns the
+// emulated sysfs has made to answer them.
+func (n *NIC) SysfsDumps() int64 { return n.view.dumps.Load() }

@@ -97,7 +97,6 @@ func (n *NIC) setNumVFs(want int) syscall.Errno {
 	case want != 0 && have != 0:
 		return syscall.EBUSY
 	}
-	n.cached = nil
 	if want == 0 {
 		if err := n.removeVFs(); err != nil {
 			return syscall.EIO
@@ -114,6 +113,7 @@ func (n *NIC) setNumVFs(want int) syscall.Errno {
 // addVFs creates VFs 0..num-1 (VF netdev and representor, both down).
 // Called by Start, and with n.mu held by setNumVFs.
 func (n *NIC) addVFs(num int) error {
+	defer func() { n.view.setVFs(n.VFs) }()
 	p := n.Profile
 	for i := 0; i < num; i++ {
 		v := VF{Index: i, PCI: p.VFPCI(i), Netdev: p.VFNetdev(i), Rep: p.RepNetdev(i),
@@ -147,6 +147,6 @@ func (n *NIC) removeVFs() error {
 		}
 	}
 	n.VFs = nil
-	n.cached = nil
+	n.view.setVFs(nil)
 	return errors.Join(errs...)
 }

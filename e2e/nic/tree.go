@@ -1,9 +1,7 @@
 package nic
 
 import (
-	"errors"
 	"fmt"
-	"golang.org/x/sys/unix"
 	"os"
 	"sort"
 	"strconv"
@@ -53,66 +51,27 @@ type snapshot struct {
 	vfs    []VF
 }
 
-// snapshot returns the node's links, re-read only when a link notification
-// has arrived since the last read. The kernel queues a notification on our
-// socket before the syscall that changed a link returns, so a process that
-// renames a link and then reads sysfs always gets a fresh answer.
-func (n *NIC) snapshot() (*snapshot, error) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if n.h == nil {
-		return nil, fmt.Errorf("nic closed")
-	}
-	if n.drainEvents() && n.cached != nil {
-		return n.cached, nil
-	}
-	n.cached = nil
-	// A link dump races with link changes (pods being wired in parallel);
-	// the kernel then flags it interrupted and it must be redone.
-	links, err := n.h.LinkList()
-	for i := 0; i < 50 && errors.Is(err, netlink.ErrDumpInterrupted); i++ {
-		links, err = n.h.LinkList()
-	}
-	if err != nil {
-		return nil, fmt.Errorf("list links in %s: %w", n.NodeNS, err)
-	}
-	s := &snapshot{byName: map[string]*netdevInfo{}, vfs: append([]VF(nil), n.VFs...)}
-	for _, l := range links {
-		a := l.Attrs()
+// build makes the snapshot of links with the VFs vfs; false if two links
+// have one name (the view is then out of step with the kernel).
+func (n *NIC) build(links map[int]*netlink.LinkAttrs, vfs []VF) (*snapshot, bool) {
+	s := &snapshot{byName: make(map[string]*netdevInfo, len(links)), vfs: vfs}
+	ok := true
+	for _, a := range links {
+		if _, dup := s.byName[a.Name]; dup {
+			ok = false
+			continue
+		}
 		d := &netdevInfo{attrs: a}
-		n.classify(n.role(l), d)
+		n.classify(n.roleOf(a), vfs, d)
 		s.byName[a.Name] = d
 		s.names = append(s.names, a.Name)
 	}
 	sort.Strings(s.names)
-	n.cached = s
-	return s, nil
-}
-
-// drainEvents empties the notification socket; it reports whether the
-// cached view is still valid (nothing arrived, no overflow).
-func (n *NIC) drainEvents() bool {
-	if n.events == nil {
-		return false
-	}
-	if n.evbuf == nil {
-		n.evbuf = make([]byte, 1<<16)
-	}
-	valid := true
-	for {
-		_, _, err := unix.Recvfrom(n.events.GetFd(), n.evbuf, unix.MSG_DONTWAIT)
-		if errors.Is(err, unix.EAGAIN) {
-			return valid
-		}
-		if err != nil && !errors.Is(err, unix.ENOBUFS) && !errors.Is(err, unix.EINTR) {
-			return false
-		}
-		valid = false
-	}
+	return s, ok
 }
 
 // classify fills the PCI device and phys_* attributes for an emulated role.
-func (n *NIC) classify(role string, d *netdevInfo) {
+func (n *NIC) classify(role string, vfs []VF, d *netdevInfo) {
 	p := n.Profile
 	switch {
 	case role == roleUp:
@@ -123,12 +82,12 @@ func (n *NIC) classify(role string, d *netdevInfo) {
 			d.portName = "pf0"
 		}
 	case strings.HasPrefix(role, roleRep):
-		if i, ok := vfIndex(role, roleRep); ok && i < len(n.VFs) {
+		if i, ok := vfIndex(role, roleRep); ok && i < len(vfs) {
 			d.pci, d.portName, d.switchID = n.PFPCI, "pf0vf"+strconv.Itoa(i), n.SwitchID
 		}
 	case strings.HasPrefix(role, roleVF):
-		if i, ok := vfIndex(role, roleVF); ok && i < len(n.VFs) {
-			d.pci = n.VFs[i].PCI
+		if i, ok := vfIndex(role, roleVF); ok && i < len(vfs) {
+			d.pci = vfs[i].PCI
 		}
 	}
 }
@@ -336,6 +295,14 @@ func (n *NIC) lookup(s *snapshot, path []string) (ent, bool) {
 		return ent{}, false
 	}
 	e, ok := m[path[len(path)-1]]
+	if ok && path[len(path)-1] == "ifalias" && len(path) >= 3 {
+		// not notified when set on a link that is down: read it now
+		if d := s.byName[path[len(path)-2]]; d != nil {
+			if a, fresh := n.view.alias(d); fresh {
+				e = file(a + "\n")
+			}
+		}
+	}
 	return e, ok
 }
 
