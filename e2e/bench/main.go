@@ -22,13 +22,9 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/containernetworking/cni/libcni"
-	"github.com/containernetworking/cni/pkg/invoke"
-	"github.com/containernetworking/cni/pkg/types"
-	"github.com/containernetworking/cni/pkg/version"
 
 	"github.com/vf-offload/vf-offload/e2e/bed"
 	"github.com/vf-offload/vf-offload/e2e/nic"
@@ -63,49 +59,6 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
-}
-
-// rusageExec is libcni's exec with each child's rusage recorded, so the
-// plugin's peak RSS comes from the very calls that are timed.
-type rusageExec struct {
-	mu     sync.Mutex
-	maxrss map[string][]int64 // CNI_COMMAND -> ru_maxrss (KiB) of wrapper+plugin
-}
-
-func (e *rusageExec) ExecPlugin(ctx context.Context, path string, stdin []byte, env []string) ([]byte, error) {
-	var stdout, stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, path)
-	cmd.Env, cmd.Stdin, cmd.Stdout, cmd.Stderr = env, bytes.NewReader(stdin), &stdout, &stderr
-	err := cmd.Run()
-	if cmd.ProcessState != nil {
-		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-			verb := "?"
-			for _, kv := range env {
-				if v, ok := strings.CutPrefix(kv, "CNI_COMMAND="); ok {
-					verb = v
-				}
-			}
-			e.mu.Lock()
-			e.maxrss[filepath.Base(path)+" "+verb] = append(e.maxrss[filepath.Base(path)+" "+verb], ru.Maxrss)
-			e.mu.Unlock()
-		}
-	}
-	if err != nil {
-		var perr types.Error
-		if json.Unmarshal(stdout.Bytes(), &perr) == nil && perr.Code != 0 {
-			return nil, &perr
-		}
-		return nil, fmt.Errorf("%s: %w: %s%s", path, err, stdout.String(), stderr.String())
-	}
-	return stdout.Bytes(), nil
-}
-
-func (e *rusageExec) FindInPath(p string, paths []string) (string, error) {
-	return invoke.FindInPath(p, paths)
-}
-
-func (e *rusageExec) Decode(b []byte) (version.PluginInfo, error) {
-	return (&version.PluginDecoder{}).Decode(b)
 }
 
 type bench struct {
@@ -147,7 +100,7 @@ func run() error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
-	ex := &rusageExec{maxrss: map[string][]int64{}}
+	ex := &rusageExec{phase: "warm-up"}
 	bn := &bench{b: b, ctx: ctx, ex: ex, cni: libcni.NewCNIConfigWithCacheDir([]string{b.CNIPath}, b.CacheDir, ex),
 		nodeN: filepath.Base(b.NodeNS)}
 	if err := bn.wrappers(); err != nil {
@@ -166,6 +119,7 @@ func run() error {
 		setup = append(setup, fmt.Sprintf("%d other ports added in %s", ports, d.Round(time.Millisecond)))
 		label := fmt.Sprint(ports)
 		from := bn.logSize()
+		ex.setPhase(label + " ports, samples")
 		if err := bn.measure(label); err != nil {
 			return err
 		}
@@ -174,6 +128,7 @@ func run() error {
 		}
 		if ports == 10 {
 			from := bn.logSize()
+			ex.setPhase(label + " ports, burst")
 			if err := bn.burst(label); err != nil {
 				return err
 			}
@@ -204,6 +159,12 @@ func (bn *bench) wrappers() error {
 	bn.floorBin = floorBin
 	if o, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("build floor: %w: %s", err, o)
+	}
+	bn.ex.shim = filepath.Join(b.Bins.Repo, "bin", "bench", "rusage")
+	cmd = exec.Command("go", "build", "-o", bn.ex.shim, "./e2e/bench/rusage")
+	cmd.Dir, cmd.Env = b.Bins.Repo, append(os.Environ(), "CGO_ENABLED=0")
+	if o, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("build rusage shim: %w: %s", err, o)
 	}
 	for name, real := range map[string]string{"floor": floorBin, "noop": "/bin/true"} {
 		inner := filepath.Join(dir, name+"-inner")
@@ -273,7 +234,7 @@ func (bn *bench) measure(ports string) error {
 		}
 		badd, bdel = append(badd, a), append(bdel, dd)
 		t := time.Now()
-		if o, err := exec.Command(bn.noop).CombinedOutput(); err != nil {
+		if o, err := bn.ex.combined(exec.Command(bn.noop), "noop", "-"); err != nil {
 			return fmt.Errorf("no-op wrapper: %w: %s", err, o)
 		}
 		noop = append(noop, time.Since(t))
@@ -402,13 +363,13 @@ func (bn *bench) floorSample(direct bool) (time.Duration, error) {
 	if err := bn.node("link", "set", name, "up"); err != nil {
 		return 0, err
 	}
-	cmd := exec.Command(bn.floor, "-db", bn.b.OVS.DB, "-bridge", bn.b.OVS.Bridge, "-port", name)
+	cmd, bin := exec.Command(bn.floor, "-db", bn.b.OVS.DB, "-bridge", bn.b.OVS.Bridge, "-port", name), "floor"
 	if direct { // the bare binary: no wrapper, no netns or mount namespace
-		cmd = exec.Command(bn.floorBin, "-db", bn.b.OVS.DB, "-bridge", bn.b.OVS.Bridge, "-port", name)
+		cmd, bin = exec.Command(bn.floorBin, "-db", bn.b.OVS.DB, "-bridge", bn.b.OVS.Bridge, "-port", name), "floor-bare"
 	}
 	cmd.Env = append(os.Environ(), "CNI_COMMAND=ADD")
 	t := time.Now()
-	o, err := cmd.CombinedOutput()
+	o, err := bn.ex.combined(cmd, bin, "ADD")
 	d := time.Since(t)
 	if err != nil {
 		return 0, fmt.Errorf("floor: %w: %s", err, o)
@@ -597,24 +558,19 @@ func (bn *bench) report(total time.Duration, setup []string) error {
 		fmt.Fprintf(&w, "| %s | %s | %d | %s | %s | %d | %s |\n", r.op, r.ports, len(r.d), ms(pct(r.d, .5)), ms(pct(r.d, .95)), r.fails, r.note)
 	}
 	// Peak RSS of ADD processes, from the timed libcni calls.
-	var rss []int64
-	for k, v := range bn.ex.maxrss {
-		if k == "vf-offload ADD" {
-			rss = v
-		}
-	}
-	sort.Slice(rss, func(i, j int) bool { return rss[i] < rss[j] })
+	rss := bn.ex.rss("", "vf-offload", "ADD")
 	var rssMax int64
 	if len(rss) > 0 {
 		rssMax = rss[len(rss)-1]
 	}
 	size := int64(-1)
-	if st, err := os.Stat(filepath.Join(bn.b.Bins.Repo, "bin", "vf-offload")); err == nil {
+	if st, err := os.Stat(bn.b.Bins.Path["vf-offload"]); err == nil { // the binary the calls ran
 		size = st.Size()
 	}
-	fmt.Fprintf(&w, "\npeak RSS of one ADD process (ru_maxrss of wrapper+plugin, %d ADDs): p50 %.1f MiB, max %.1f MiB\n",
+	fmt.Fprintf(&w, "\npeak RSS of one ADD process (ru_maxrss of wrapper+plugin, %d ADDs, all phases): p50 %.1f MiB, max %.1f MiB\n",
 		len(rss), float64(pct64(rss, .5))/1024, float64(rssMax)/1024)
-	fmt.Fprintf(&w, "binary size of bin/vf-offload: %.1f MiB (%d bytes)\n", float64(size)/(1<<20), size)
+	fmt.Fprintf(&w, "binary size of vf-offload as the bed built it: %.1f MiB (%d bytes)\n", float64(size)/(1<<20), size)
+	bn.rssReport(&w)
 	bn.stepReport(&w)
 	bn.sysfsReport(&w)
 
@@ -670,6 +626,7 @@ func (bn *bench) report(total time.Duration, setup []string) error {
 		runtime.Version(), bn.b.NIC.Profile.Name, len(bn.b.NIC.VFs))
 	fmt.Fprintf(&w, "other ports: no netdev behind them (ofport -1), added in one ovs-vsctl call: %s\n", strings.Join(setup, "; "))
 	fmt.Fprintf(&w, "every plugin call goes through the bed's wrapper (sh+cat recording stdin, nsenter, unshare, 3 bind mounts); see 'bed wrapper alone'. Floor runs through the same wrapper.\n")
+	fmt.Fprintf(&w, "every timed process (plugin, floor, no-op wrapper) is started through the small rusage shim (e2e/bench/rusage), so that its peak RSS is its own, not the bench's; the shim's start is in every row alike.\n")
 	fmt.Fprintf(&w, "run: %s, total %s\n", time.Now().UTC().Format(time.RFC3339), total.Round(time.Second))
 
 	if err := os.MkdirAll(filepath.Dir(*out), 0o755); err != nil {
