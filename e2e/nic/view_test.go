@@ -42,15 +42,7 @@ func TestViewFollowsStorm(t *testing.T) {
 		_, pods[w] = newNS(t, "pod")
 	}
 
-	done := make(chan struct{})
-	var readers sync.WaitGroup
-	for range 2 {
-		readers.Add(1)
-		go func() {
-			defer readers.Done()
-			listStorm(t, n, done)
-		}()
-	}
+	stopReaders := listStorms(t, n, 2)
 	var wg sync.WaitGroup
 	count := make([]int, workers)
 	for w := range workers {
@@ -75,8 +67,7 @@ func TestViewFollowsStorm(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	close(done)
-	readers.Wait()
+	stopReaders()
 	total := 0
 	for _, c := range count {
 		total += c
@@ -101,6 +92,17 @@ func TestViewFollowsStorm(t *testing.T) {
 	if extra > 2 {
 		t.Errorf("%d full dumps during %d link changes: the view is not kept from notifications", extra, total)
 	}
+}
+
+// listStorms starts k goroutines running listStorm; the returned func
+// stops them and waits for them.
+func listStorms(t *testing.T, n *NIC, k int) func() {
+	done := make(chan struct{})
+	var readers sync.WaitGroup
+	for range k {
+		readers.Go(func() { listStorm(t, n, done) })
+	}
+	return func() { close(done); readers.Wait() }
 }
 
 // listStorm lists the sysfs until done; a request may race with a change
@@ -362,16 +364,8 @@ func viewDiff(n *NIC, nodeNS netns.NsHandle) (string, error) {
 func TestViewNumVFsUnderReads(t *testing.T) {
 	requireRoot(t)
 	n, _, _ := startNIC(t, Agilio(), 0)
-	done := make(chan struct{})
-	var readers sync.WaitGroup
-	for range 2 {
-		readers.Add(1)
-		go func() {
-			defer readers.Done()
-			listStorm(t, n, done)
-		}()
-	}
-	defer func() { close(done); readers.Wait() }()
+	stopReaders := listStorms(t, n, 2)
+	defer stopReaders()
 	c := &changer{n: n, dir: n.SysfsDir, pfNet: filepath.Join("devices", n.PFPCI, "net")}
 	numvfs := filepath.Join(n.SysfsDir, "devices", n.PFPCI, "sriov_numvfs")
 	for round := range 3 {
