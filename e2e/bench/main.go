@@ -12,6 +12,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -499,6 +500,23 @@ func (bn *bench) burst(ports string) error {
 		return err
 	}
 	bn.record(fmt.Sprintf("kernel: burst of %d (rename, move, veth delete)", n), ports, "no plugin: ADD's kernel share, all at once", []time.Duration{kwall}, 0)
+	// The bed's wrapper alone, n at once: what the burst pays the bed for
+	// starting n plugin processes (shell, nsenter, unshare, bind mounts).
+	t := time.Now()
+	var nw sync.WaitGroup
+	werrs := make([]error, n)
+	for i := range n {
+		nw.Go(func() {
+			if o, err := bn.ex.combined(exec.Command(bn.noop), "noop", "-"); err != nil {
+				werrs[i] = fmt.Errorf("no-op wrapper: %w: %s", err, o)
+			}
+		})
+	}
+	nw.Wait()
+	if err := errors.Join(werrs...); err != nil {
+		return err
+	}
+	bn.record(fmt.Sprintf("bed wrapper alone, %d at once", n), ports, "/bin/true via plugin wrapper, all started together", []time.Duration{time.Since(t)}, 0)
 	from := bn.sysfsNow()
 	wall, fails, each, ferr := runAll(func(pd *pod) error { _, err := bn.cni.AddNetwork(bn.ctx, pd.vfo, pd.rt); return err })
 	bn.sysfsNote(fmt.Sprintf("burst %d ADD (%s ports)", n, ports), from)
@@ -614,6 +632,9 @@ func (bn *bench) report(total time.Duration, setup []string) error {
 		if k := bn.find(fmt.Sprintf("kernel: burst of %d (rename, move, veth delete)", *burstN), "10"); k != nil {
 			fmt.Fprintf(&w, "| (for information) the kernel's share of that burst, no plugin | %s | %s |\n", ms(k.d[0]),
 				"floor: "+verdict(k.d[0] <= 1500*time.Millisecond)+" by the kernel alone")
+		}
+		if nw := bn.find(fmt.Sprintf("bed wrapper alone, %d at once", *burstN), "10"); nw != nil {
+			fmt.Fprintf(&w, "| (for information) the bed's wrapper alone, %d at once | %s | - |\n", *burstN, ms(nw.d[0]))
 		}
 	}
 	fmt.Fprintf(&w, "| peak RSS of one invocation <= 25 MB | %.1f MiB (max of %d) | %s |\n", float64(rssMax)/1024, len(rss),
