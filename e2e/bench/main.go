@@ -147,7 +147,8 @@ func run() error {
 }
 
 // wrappers writes a floor and a no-op wrapper shaped exactly like the bed's
-// plugin wrappers (record stdin with sh+cat, then nsenter+unshare+mounts+exec).
+// plugin wrappers (record stdin with sh+cat, then nsenter into the node
+// netns and the NIC's mount namespace, exec).
 func (bn *bench) wrappers() error {
 	b := bn.b
 	dir := filepath.Join(b.Dir, "bench")
@@ -501,7 +502,8 @@ func (bn *bench) burst(ports string) error {
 	}
 	bn.record(fmt.Sprintf("kernel: burst of %d (rename, move, veth delete)", n), ports, "no plugin: ADD's kernel share, all at once", []time.Duration{kwall}, 0)
 	// The bed's wrapper alone, n at once: what the burst pays the bed for
-	// starting n plugin processes (shell, nsenter, unshare, bind mounts).
+	// starting n plugin processes (shell, cat, nsenter into the NIC's
+	// mount namespace).
 	t := time.Now()
 	var nw sync.WaitGroup
 	werrs := make([]error, n)
@@ -646,7 +648,7 @@ func (bn *bench) report(total time.Duration, setup []string) error {
 		runtime.NumCPU(), strings.TrimSpace(string(kern)), strings.TrimSpace(strings.SplitN(string(ovs), "\n", 2)[0]),
 		runtime.Version(), bn.b.NIC.Profile.Name, len(bn.b.NIC.VFs))
 	fmt.Fprintf(&w, "other ports: no netdev behind them (ofport -1), added in one ovs-vsctl call: %s\n", strings.Join(setup, "; "))
-	fmt.Fprintf(&w, "every plugin call goes through the bed's wrapper (sh+cat recording stdin, nsenter, unshare, 3 bind mounts); see 'bed wrapper alone'. Floor runs through the same wrapper.\n")
+	fmt.Fprintf(&w, "every plugin call goes through the bed's wrapper (sh+cat recording stdin, one nsenter into the node netns and the NIC's mount namespace); see 'bed wrapper alone'. Floor runs through the same wrapper.\n")
 	fmt.Fprintf(&w, "every timed process (plugin, floor, no-op wrapper) is started through the small rusage shim (e2e/bench/rusage), so that its peak RSS is its own, not the bench's; the shim's start is in every row alike.\n")
 	fmt.Fprintf(&w, "run: %s, total %s\n", time.Now().UTC().Format(time.RFC3339), total.Round(time.Second))
 

@@ -25,7 +25,7 @@ import (
 // would otherwise be reported as the call's (see the shim's doc), e.g. the
 // bench's growth during the burst as the RSS of every later call. ru_maxrss
 // of a reaped child is the largest of its own and its reaped descendants',
-// so it covers the wrapper's processes (sh, cat, nsenter, unshare, mount)
+// so it covers the wrapper's processes (sh, cat, nsenter)
 // and the plugin.
 type rusageExec struct {
 	shim    string // the rusage shim's binary

@@ -177,3 +177,29 @@ func TestCloseWithLiveBed(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// TestBedNamespaceMounts: the bed's mount namespace holds the emulated
+// sysfs only at the three bind mounts (no copy of any FUSE tree, this
+// NIC's or another's, that would outlive its owner's unmount).
+func TestBedNamespaceMounts(t *testing.T) {
+	requireRoot(t)
+	other, _, _ := startNIC(t, Agilio(), 1)
+	n, _, _ := startNIC(t, ConnectX5(), 1)
+	out, err := n.Command("cat", "/proc/self/mountinfo").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, l := range strings.Split(string(out), "\n") {
+		if f := strings.Fields(l); len(f) > 4 && strings.Contains(l, " - fuse.vfosysfs ") {
+			got = append(got, f[4])
+		}
+	}
+	slices.Sort(got)
+	if want := []string{"/sys/bus/pci/devices", "/sys/bus/pci/drivers", "/sys/class/net"}; !slices.Equal(got, want) {
+		t.Errorf("emulated sysfs mounts in the bed: %v, want %v", got, want)
+	}
+	if err := other.Close(); err != nil {
+		t.Errorf("Close of the other NIC: %v", err)
+	}
+}

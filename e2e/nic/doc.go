@@ -15,9 +15,10 @@
 // view.go), so it is as live as the real sysfs: a VF in a pod netns is not
 // listed under its PCI device's net/, a renamed representor shows under its
 // new name, as soon as the call that did it has returned. Commands
-// run "inside the bed" (Command, WrapperScript) enter the node netns and a
-// private mount namespace where these dirs are bind-mounted over
-// /sys/bus/pci/devices, /sys/bus/pci/drivers and /sys/class/net.
+// run "inside the bed" (Command, WrapperScript) enter the node netns and
+// the NIC's private mount namespace, made once by Start (mntns.go), where
+// these dirs are bind-mounted over /sys/bus/pci/devices,
+// /sys/bus/pci/drivers and /sys/class/net.
 //
 // Where the emulation differs from hardware:
 //

@@ -1,38 +1,18 @@
 package nic
 
 import (
-	"fmt"
 	"os/exec"
-	"path/filepath"
 	"strings"
 )
 
 // shq quotes s for /bin/sh.
 func shq(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
-// innerScript runs in the private mount namespace: it hides the bind
-// mounts from the host (rprivate /sys; /run/netns keeps its propagation),
-// puts the FUSE tree over the PCI and net sysfs dirs and execs "$0" "$@".
-func (n *NIC) innerScript() string {
-	m := shq(n.tools.mount)
-	b := func(src, dst string) string {
-		return fmt.Sprintf("%s --bind %s %s", m, shq(filepath.Join(n.SysfsDir, src)), dst)
-	}
-	return strings.Join([]string{
-		"set -e",
-		m + " --make-rprivate /sys",
-		b("devices", "/sys/bus/pci/devices"),
-		b("drivers", "/sys/bus/pci/drivers"),
-		b("net", "/sys/class/net"),
-		`exec "$0" "$@"`,
-	}, "\n")
-}
-
-// prefix is the argv that runs the rest of argv inside the bed: node netns
-// plus a private mount namespace with the fake sysfs.
+// prefix is the argv that runs the rest of argv inside the bed: the node
+// netns and the NIC's mount namespace (see mntns.go), in the caller's
+// working directory.
 func (n *NIC) prefix() []string {
-	return []string{n.tools.nsenter, "--net=" + n.NodeNS, n.tools.unshare, "-m",
-		"--propagation", "unchanged", n.tools.sh, "-c", n.innerScript()}
+	return []string{n.tools.nsenter, "--net=" + n.NodeNS, "--mount=" + n.mntPath, "--wd=.", "--"}
 }
 
 // WrapperScript returns a /bin/sh script that runs realBinary with the
@@ -40,7 +20,7 @@ func (n *NIC) prefix() []string {
 // netns, fake sysfs over /sys/bus/pci/devices, /sys/bus/pci/drivers and
 // /sys/class/net). Write it to a file with mode 0755.
 func (n *NIC) WrapperScript(realBinary string) string {
-	q := make([]string, 0, 12)
+	q := make([]string, 0, 6)
 	for _, a := range n.prefix() {
 		q = append(q, shq(a))
 	}

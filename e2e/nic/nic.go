@@ -51,11 +51,15 @@ type NIC struct {
 	h      *netlink.Handle
 	server *fuse.Server
 	fuseID uint64 // st_dev of the FUSE mount
-	tools  tools
-	closed bool
+	// mntns holds the bed's mount namespace open (mntns.go); mntPath
+	// names it for nsenter: /proc/<pid>/fd/<fd>.
+	mntns   *os.File
+	mntPath string
+	tools   tools
+	closed  bool
 }
 
-type tools struct{ nsenter, unshare, mount, sh string }
+type tools struct{ nsenter, unshare, mount, umount, cat, sh string }
 
 // Role prefixes in altnames: vfo<ID>-<role>.
 const (
@@ -145,6 +149,10 @@ func Start(nodeNS string, dir string, p Profile, numVFs int) (*NIC, error) {
 		n.Close()
 		return nil, err
 	}
+	if err := n.openMntNS(); err != nil {
+		n.Close()
+		return nil, err
+	}
 	return n, nil
 }
 
@@ -205,8 +213,9 @@ func (n *NIC) VFByPCI(pci string) (VF, bool) {
 	return VF{}, false
 }
 
-// Close unmounts the sysfs and deletes every link Start made, wherever it
-// is now (node netns, or any netns under /run/netns). Idempotent.
+// Close frees the bed's mount namespace, unmounts the sysfs and deletes
+// every link Start made, wherever it is now (node netns, or any netns
+// under /run/netns). Idempotent.
 func (n *NIC) Close() error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -215,6 +224,7 @@ func (n *NIC) Close() error {
 	}
 	n.closed = true
 	var errs []error
+	n.closeMntNS() // before the unmount: frees the bind mounts of the tree
 	if err := n.unmount(); err != nil {
 		errs = append(errs, err)
 	}
@@ -261,7 +271,7 @@ func lookTools() (tools, error) {
 	for _, e := range []struct {
 		name string
 		dst  *string
-	}{{"nsenter", &t.nsenter}, {"unshare", &t.unshare}, {"mount", &t.mount}, {"sh", &t.sh}} {
+	}{{"nsenter", &t.nsenter}, {"unshare", &t.unshare}, {"mount", &t.mount}, {"umount", &t.umount}, {"cat", &t.cat}, {"sh", &t.sh}} {
 		p, err := lookPath(e.name)
 		if err != nil {
 			return t, err
