@@ -229,6 +229,12 @@ func testProfile(t *testing.T, p Profile, bin string) {
 	if got := runProbe(t, n, bin, n.VFs[2].PCI).PFNetdevs; !slices.Equal(got, pfNetdevs(n, reps)) {
 		t.Errorf("after rename: PF netdevs = %v, want %v", got, pfNetdevs(n, reps))
 	}
+	// A link with no peer or lower device: iflink is its own ifindex, as
+	// the kernel shows it (netlink then carries no IFLA_LINK).
+	if out, err := n.Command("cat", "/sys/class/net/lo/ifindex", "/sys/class/net/lo/iflink").CombinedOutput(); err != nil ||
+		string(out) != "1\n1\n" {
+		t.Errorf("lo's ifindex and iflink in the emulated sysfs: %q %v, want 1 and 1", out, err)
+	}
 	// A netns made outside the bed is usable inside it.
 	if out, err := n.Command("ip", "netns", "exec", pod, "true").CombinedOutput(); err != nil {
 		t.Errorf("pod netns not usable inside the bed: %v\n%s", err, out)

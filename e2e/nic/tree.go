@@ -211,9 +211,14 @@ func (n *NIC) pciDeviceDir(s *snapshot, pci string, vfIdx int) map[string]ent {
 // (1: <name>) it sits, for the subsystem link.
 func netdevAttrs(d *netdevInfo, depth int) map[string]ent {
 	a := d.attrs
+	// The kernel sends IFLA_LINK only when iflink differs from ifindex.
+	iflink := a.ParentIndex
+	if iflink == 0 {
+		iflink = a.Index
+	}
 	m := map[string]ent{
 		"ifindex":   filef("%d\n", a.Index),
-		"iflink":    filef("%d\n", a.ParentIndex),
+		"iflink":    filef("%d\n", iflink),
 		"address":   file(a.HardwareAddr.String() + "\n"),
 		"mtu":       filef("%d\n", a.MTU),
 		"operstate": file(a.OperState.String() + "\n"),
