@@ -145,3 +145,18 @@ func (e *env) wiredPair(pings int) (a, b *bed.Pod, unwire func()) {
 		e.del(cb, b, capsB)
 	}
 }
+
+// kubeOVNAlone runs Kube-OVN's chain alone for pod p (ADD, snapshot, DEL):
+// the node as Kube-OVN leaves it, which a failed ADD's rollback must restore.
+func (e *env) kubeOVNAlone(p *bed.Pod) bed.Snapshot {
+	e.t.Helper()
+	kc := e.b.ChainKubeOVN(false)
+	if _, err := e.b.Add(e.ctx, kc, p, "eth0", nil); err != nil {
+		e.t.Fatal(err)
+	}
+	s := e.snapshot()
+	if err := e.b.Del(e.ctx, kc, p, "eth0", nil); err != nil {
+		e.t.Fatal(err)
+	}
+	return s
+}

@@ -40,15 +40,7 @@ func TestOVSDBGoneDuringAdd(t *testing.T) {
 			e.useFaultBinary()
 			vf := e.b.NIC.VFs[0]
 			p := e.pod("a")
-			// Kube-OVN alone first, to know what a rollback must restore.
-			kc := e.b.ChainKubeOVN(false)
-			if _, err := e.b.Add(e.ctx, kc, p, "eth0", nil); err != nil {
-				t.Fatal(err)
-			}
-			kubeOVN := e.snapshot()
-			if err := e.b.Del(e.ctx, kc, p, "eth0", nil); err != nil {
-				t.Fatal(err)
-			}
+			kubeOVN := e.kubeOVNAlone(p)
 			before := e.snapshot()
 			c, caps := e.full(false, vf.PCI)
 

@@ -66,15 +66,7 @@ func TestAddRollsBack(t *testing.T) {
 			cb, capsB := e.full(false, e.b.NIC.VFs[1].PCI)
 			e.add(cb, b, capsB)
 			pci := breakIt(e, a)
-			// Kube-OVN alone first, to know exactly what a rollback must restore.
-			kc := e.b.ChainKubeOVN(false)
-			if _, err := e.b.Add(e.ctx, kc, a, "eth0", nil); err != nil {
-				t.Fatal(err)
-			}
-			want := e.snapshot()
-			if err := e.b.Del(e.ctx, kc, a, "eth0", nil); err != nil {
-				t.Fatal(err)
-			}
+			want := e.kubeOVNAlone(a)
 			c, caps := e.full(false, pci)
 			_, err := e.b.Add(e.ctx, c, a, "eth0", caps)
 			if err == nil {
@@ -228,14 +220,7 @@ func TestAddRollsBackAfterHandover(t *testing.T) {
 			a, b := e.pod("a"), e.pod("b")
 			cb, capsB := e.full(false, e.b.NIC.VFs[1].PCI)
 			e.add(cb, b, capsB)
-			kc := e.b.ChainKubeOVN(false)
-			if _, err := e.b.Add(e.ctx, kc, a, "eth0", nil); err != nil {
-				t.Fatal(err)
-			}
-			want := e.snapshot()
-			if err := e.b.Del(e.ctx, kc, a, "eth0", nil); err != nil {
-				t.Fatal(err)
-			}
+			want := e.kubeOVNAlone(a)
 			e.useFaultBinary()
 			os.Setenv("VFO_FAULT_FAIL", point)
 			defer os.Unsetenv("VFO_FAULT_FAIL")
@@ -251,5 +236,25 @@ func TestAddRollsBackAfterHandover(t *testing.T) {
 				t.Errorf("pod a (back on Kube-OVN's veth) cannot reach pod b: %v", err)
 			}
 		})
+	}
+}
+
+// TestAddPortOnAnotherBridge: vf-offload is configured for a bridge that
+// does not hold Kube-OVN's port (it is on br-int). ADD fails in the
+// handover, whose transaction checks that the bridge holds the port, and
+// the rollback leaves the node as Kube-OVN left it.
+func TestAddPortOnAnotherBridge(t *testing.T) {
+	e := newEnv(t, nic.Agilio(), 1)
+	a := e.pod("a")
+	e.vsctl("add-br", "br-other", "--", "set", "Bridge", "br-other", "datapath_type=netdev")
+	want := e.kubeOVNAlone(a)
+	c, caps := e.full(false, e.b.NIC.VFs[0].PCI)
+	c.Plugins[1]["bridge"] = "br-other"
+	_, err := e.b.Add(e.ctx, c, a, "eth0", caps)
+	if err == nil || !strings.Contains(err.Error(), "not on the bridge br-other") {
+		t.Fatalf("ADD should fail naming the bridge that does not hold the port, got %v", err)
+	}
+	if d := e.settledDiff(want, sansHostMAC); d != "" {
+		t.Errorf("after the failed ADD the node is not as Kube-OVN left it:\n%s", d)
 	}
 }
