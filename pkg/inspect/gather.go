@@ -163,7 +163,9 @@ func otherPort(name string, ovs *ovsdb.Client, flows []doctor.Flow, n Node, o Op
 		if ns, pod := info.ExternalIDs["pod_namespace"], info.ExternalIDs["pod_name"]; pod != "" {
 			p.Pod = ns + "/" + pod
 		}
-		if !info.OnBridge {
+		if on, err := ovs.OnBridge(context.Background(), info); err != nil {
+			p.Problems = append(p.Problems, err.Error())
+		} else if !on {
 			p.Problems = append(p.Problems, fmt.Sprintf("port %s is not on bridge %s", name, o.Bridge))
 		}
 	}

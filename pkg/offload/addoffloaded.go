@@ -22,7 +22,11 @@ func (a *adding) addOffloaded() error {
 	if err != nil {
 		return err
 	}
-	if port == nil || !port.OnBridge {
+	on, err := a.ovs.OnBridge(a.ctx, port)
+	if err != nil {
+		return err
+	}
+	if !on {
 		return fmt.Errorf("representor %s of VF %s is not a port of bridge %s", a.port, a.pci, a.conf.Bridge)
 	}
 	_, rep, err := link.Get(a.port)

@@ -31,8 +31,8 @@ func (a *adding) addVeth() error {
 	if err != nil {
 		return err
 	}
-	if kport == nil || !kport.OnBridge {
-		return fmt.Errorf("Kube-OVN's port %s is not on bridge %s", a.port, a.conf.Bridge)
+	if kport == nil { // on which bridge, the handover's transaction checks
+		return fmt.Errorf("Kube-OVN's port %s is not in OVSDB (bridge %s)", a.port, a.conf.Bridge)
 	}
 	if _, _, err := link.Get(a.port); err != nil {
 		return fmt.Errorf("Kube-OVN's host veth: %w", err)
@@ -251,8 +251,8 @@ func (a *adding) releasePort() error {
 	if err != nil {
 		return err
 	}
-	if p == nil || !p.OnBridge {
-		return nil
+	if on, err := a.ovs.OnBridge(a.ctx, p); err != nil || !on {
+		return err
 	}
 	if err := a.ovs.DeletePort(a.ctx, p.PortUUID, a.port); err != nil {
 		return err

@@ -100,8 +100,12 @@ func (c *call) checkRep(att *state.Attachment) error {
 	if err != nil {
 		return err
 	}
+	on, err := ovs.OnBridge(context.Background(), p)
+	if err != nil {
+		return err
+	}
 	switch {
-	case p == nil || !p.OnBridge:
+	case !on:
 		return fmt.Errorf("representor %s is not a port of bridge %s", att.Port, att.Bridge)
 	case p.Ofport <= 0:
 		return fmt.Errorf("representor port %s is not open (ofport %d, error %q)", att.Port, p.Ofport, p.Error)

@@ -136,7 +136,8 @@ func (r *releasing) unplugRep() error {
 	if err != nil {
 		return err
 	}
-	if p != nil && p.OnBridge && (p.ExternalIDs[markContainer] == r.att.ContainerID || p.ExternalIDs["vendor"] == "kube-ovn") {
+	// Removing it from the bridge's ports is a no-op if the bridge does not hold it.
+	if p != nil && (p.ExternalIDs[markContainer] == r.att.ContainerID || p.ExternalIDs["vendor"] == "kube-ovn") {
 		if err := r.ovs.DeletePort(r.ctx, p.PortUUID, r.att.Port); err != nil {
 			return err
 		}

@@ -73,11 +73,7 @@ func requestCandidate(name string, ofport, try int) int {
 
 func (cl *Client) claimAs(ctx context.Context, p *PortInfo, ids map[string]string, want int) error {
 	zero := 0
-	portOnBridge := ovsdb.Operation{Op: ovsdb.OperationWait, Table: "Bridge", Timeout: &zero,
-		Where: []ovsdb.Condition{
-			{Column: "name", Function: ovsdb.ConditionEqual, Value: cl.bridge},
-			{Column: "ports", Function: ovsdb.ConditionIncludes, Value: ovsdb.OvsSet{GoSet: []any{ovsdb.UUID{GoUUID: p.PortUUID}}}},
-		},
+	portOnBridge := ovsdb.Operation{Op: ovsdb.OperationWait, Table: "Bridge", Timeout: &zero, Where: cl.holding(p.PortUUID),
 		Columns: []string{"name"}, Until: string(ovsdb.WaitConditionEqual), Rows: []ovsdb.Row{{"name": cl.bridge}}}
 	// "until != [{col: want}]" over the rows whose col is want, projected
 	// on col: all such rows are that one row, so the wait passes only
@@ -121,14 +117,14 @@ func (cl *Client) claimAs(ctx context.Context, p *PortInfo, ids map[string]strin
 	return nil
 }
 
-// onBridge reports whether port portUUID is a port of the configured
-// bridge, asking the server rather than downloading the bridge's ports.
-func (cl *Client) onBridge(ctx context.Context, portUUID string) (bool, error) {
-	sel := ovsdb.Operation{Op: ovsdb.OperationSelect, Table: "Bridge", Columns: []string{"name"},
-		Where: []ovsdb.Condition{
-			{Column: "name", Function: ovsdb.ConditionEqual, Value: cl.bridge},
-			{Column: "ports", Function: ovsdb.ConditionIncludes, Value: ovsdb.OvsSet{GoSet: []any{ovsdb.UUID{GoUUID: portUUID}}}},
-		}}
+// OnBridge reports whether port p is a port of the configured bridge,
+// asking the server rather than downloading the bridge's ports. A nil p is
+// on no bridge.
+func (cl *Client) OnBridge(ctx context.Context, p *PortInfo) (bool, error) {
+	if p == nil {
+		return false, nil
+	}
+	sel := ovsdb.Operation{Op: ovsdb.OperationSelect, Table: "Bridge", Columns: []string{"name"}, Where: cl.holding(p.PortUUID)}
 	res, err := cl.transact(ctx, "find port on "+cl.bridge, []ovsdb.Operation{sel})
 	if err != nil {
 		return false, err
@@ -140,4 +136,12 @@ func (cl *Client) onBridge(ctx context.Context, portUUID string) (bool, error) {
 // OpenFlow port want; an interface error ends the wait at once.
 func (cl *Client) WaitOfport(ctx context.Context, ifaceUUID, name string, want int) (int, error) {
 	return cl.waitIface(ctx, ifaceUUID, name, func(ofport int) bool { return ofport == want })
+}
+
+// holding selects the configured bridge if it holds port portUUID.
+func (cl *Client) holding(portUUID string) []ovsdb.Condition {
+	return []ovsdb.Condition{
+		{Column: "name", Function: ovsdb.ConditionEqual, Value: cl.bridge},
+		{Column: "ports", Function: ovsdb.ConditionIncludes, Value: ovsdb.OvsSet{GoSet: []any{ovsdb.UUID{GoUUID: portUUID}}}},
+	}
 }

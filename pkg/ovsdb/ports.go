@@ -15,7 +15,6 @@ type PortInfo struct {
 	Name        string
 	PortUUID    string
 	IfaceUUID   string
-	OnBridge    bool // a port of the configured bridge
 	ExternalIDs map[string]string
 	Ofport      int
 	Error       string
@@ -44,7 +43,10 @@ func (cl *Client) bridgeRow() (*Bridge, error) {
 	return &brs[0], nil
 }
 
-// Port returns the monitored port named name, or nil when there is none.
+// Port returns the monitored port named name, or nil when there is none,
+// from the session's cache. A Port row exists only while a bridge holds
+// it; whether that is the configured bridge is OnBridge's question, which
+// costs a round trip.
 func (cl *Client) Port(name string) (*PortInfo, error) {
 	var ports []Port
 	if err := cl.c.WhereCache(func(p *Port) bool { return p.Name == name }).List(context.Background(), &ports); err != nil {
@@ -55,11 +57,6 @@ func (cl *Client) Port(name string) (*PortInfo, error) {
 	}
 	p := ports[0]
 	info := &PortInfo{Name: p.Name, PortUUID: p.UUID}
-	on, err := cl.onBridge(context.Background(), p.UUID)
-	if err != nil {
-		return nil, err
-	}
-	info.OnBridge = on
 	var ifaces []Interface
 	if err := cl.c.WhereCache(func(i *Interface) bool { return slices.Contains(p.Interfaces, i.UUID) }).List(context.Background(), &ifaces); err != nil {
 		return nil, fmt.Errorf("read interface %s: %w", name, err)
@@ -112,7 +109,7 @@ func (cl *Client) AddPort(ctx context.Context, name string, externalIDs map[stri
 		return nil, err
 	}
 	return &PortInfo{Name: name, IfaceUUID: res[0].UUID.GoUUID, PortUUID: res[1].UUID.GoUUID,
-		OnBridge: true, ExternalIDs: externalIDs}, nil
+		ExternalIDs: externalIDs}, nil
 }
 
 // DeletePort removes the port portUUID from the bridge; OVSDB then drops the
