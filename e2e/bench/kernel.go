@@ -34,11 +34,7 @@ func (bn *bench) kernelSample() (move, del time.Duration, err error) {
 		return 0, 0, err
 	}
 	defer pod.Close()
-	err = node.Do(func(ns.NetNS) error {
-		la := netlink.NewLinkAttrs()
-		la.Name = "vfokfa"
-		return netlink.LinkAdd(&netlink.Veth{LinkAttrs: la, PeerName: "vfokfb"})
-	})
+	err = node.Do(func(ns.NetNS) error { return addVeths(false, "vfokfa") })
 	if err != nil {
 		return 0, 0, fmt.Errorf("kernel sample: veth: %w", err)
 	}
@@ -90,19 +86,6 @@ func (bn *bench) kernelBurst(n int) (time.Duration, error) {
 			_ = s.destroy()
 		}
 	}()
-	addVeths := func(up bool, names ...string) error {
-		for _, name := range names {
-			la := netlink.NewLinkAttrs()
-			la.Name = name
-			if err := netlink.LinkAdd(&netlink.Veth{LinkAttrs: la, PeerName: name + "p"}); err != nil {
-				return err
-			}
-			if err := link.SetUp(name, up); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
 	for i := range sides {
 		bn.seq++
 		p, err := bn.b.AddPod(fmt.Sprintf("kb%d", bn.seq), "default")
@@ -157,4 +140,20 @@ func (bn *bench) kernelBurst(n int) (time.Duration, error) {
 	close(gate)
 	wg.Wait()
 	return time.Since(t), errors.Join(errs...)
+}
+
+// addVeths adds a veth pair <name>/<name>p for each name in the current
+// netns, the named end up or down.
+func addVeths(up bool, names ...string) error {
+	for _, name := range names {
+		la := netlink.NewLinkAttrs()
+		la.Name = name
+		if err := netlink.LinkAdd(&netlink.Veth{LinkAttrs: la, PeerName: name + "p"}); err != nil {
+			return err
+		}
+		if err := link.SetUp(name, up); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -12,7 +12,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -504,21 +503,16 @@ func (bn *bench) burst(ports string) error {
 	// The bed's wrapper alone, n at once: what the burst pays the bed for
 	// starting n plugin processes (shell, cat, nsenter into the NIC's
 	// mount namespace).
-	t := time.Now()
-	var nw sync.WaitGroup
-	werrs := make([]error, n)
-	for i := range n {
-		nw.Go(func() {
-			if o, err := bn.ex.combined(exec.Command(bn.noop), "noop", "-"); err != nil {
-				werrs[i] = fmt.Errorf("no-op wrapper: %w: %s", err, o)
-			}
-		})
+	nwall, _, _, nerr := runAll(func(*pod) error {
+		if o, err := bn.ex.combined(exec.Command(bn.noop), "noop", "-"); err != nil {
+			return fmt.Errorf("no-op wrapper: %w: %s", err, o)
+		}
+		return nil
+	})
+	if nerr != nil {
+		return nerr
 	}
-	nw.Wait()
-	if err := errors.Join(werrs...); err != nil {
-		return err
-	}
-	bn.record(fmt.Sprintf("bed wrapper alone, %d at once", n), ports, "/bin/true via plugin wrapper, all started together", []time.Duration{time.Since(t)}, 0)
+	bn.record(fmt.Sprintf("bed wrapper alone, %d at once", n), ports, "/bin/true via plugin wrapper, all started together", []time.Duration{nwall}, 0)
 	from := bn.sysfsNow()
 	wall, fails, each, ferr := runAll(func(pd *pod) error { _, err := bn.cni.AddNetwork(bn.ctx, pd.vfo, pd.rt); return err })
 	bn.sysfsNote(fmt.Sprintf("burst %d ADD (%s ports)", n, ports), from)
