@@ -6,6 +6,7 @@ import (
 	"hash/fnv"
 	"maps"
 	"sync"
+	"time"
 
 	"github.com/vishvananda/netlink"
 
@@ -194,14 +195,18 @@ func (a *adding) configureVF(podIf *link.Iface) error {
 func (a *adding) finish(podAside string, podIf *link.Iface) {
 	var wg sync.WaitGroup
 	wg.Go(func() {
+		t := time.Now()
 		if err := a.inPod(func() error { return link.Delete(podAside) }); err != nil {
 			a.log.Warn("could not delete Kube-OVN's veth", "veth", podAside, "err", err)
 		}
+		a.timed("delete Kube-OVN's veth (concurrently)", t)
 	})
+	t := time.Now()
 	err := a.inPod(func() error { return link.Announce(a.args.IfName, a.vfMAC, a.att.VF.Index, podIf.Addrs) })
 	if err != nil {
 		a.log.Warn("address announcement failed", "err", err)
 	}
+	a.timed("announce the addresses (concurrently)", t)
 	wg.Wait()
 }
 
