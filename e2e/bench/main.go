@@ -74,6 +74,7 @@ type bench struct {
 	seq      int
 	steps    []phaseSteps
 	sysfs    []string // rows of sysfsReport
+	reconf   []reconfRow
 }
 
 type row struct {
@@ -125,6 +126,10 @@ func run() error {
 		}
 		if err := bn.recordSteps(label+" ports, samples", from); err != nil {
 			return err
+		}
+		ex.setPhase(label + " ports, reconfigurations")
+		if err := bn.reconfigs(label); err != nil {
+			return fmt.Errorf("count reconfigurations at %s ports: %w", label, err)
 		}
 		if ports == 10 {
 			from := bn.logSize()
@@ -603,6 +608,7 @@ func (bn *bench) report(total time.Duration, setup []string) error {
 	bn.rssReport(&w)
 	bn.stepReport(&w)
 	bn.sysfsReport(&w)
+	bn.reconfReport(&w)
 
 	// Targets.
 	fmt.Fprintf(&w, "\n| target (issue 7) | measured | verdict |\n|---|---|---|\n")

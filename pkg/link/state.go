@@ -69,6 +69,25 @@ func Rename(from, to string) error {
 	return nil
 }
 
+// RenameLive renames link from to to without taking it down first, as
+// kernels since 6.2 allow: every change of a link in ovs-vswitchd's netns
+// makes it reconfigure its bridges, so a down that is not needed costs the
+// node a reconfiguration. An older kernel refuses a link that is up with
+// EBUSY; then the link goes down and is renamed, and downed says so.
+func RenameLive(from, to string) (downed bool, err error) {
+	err = Rename(from, to)
+	if !errors.Is(err, unix.EBUSY) {
+		return false, err
+	}
+	if err := SetUp(from, false); err != nil {
+		return false, err
+	}
+	if err := Rename(from, to); err != nil {
+		return true, errors.Join(err, SetUp(from, true))
+	}
+	return true, nil
+}
+
 // SetUp brings link name up or down.
 func SetUp(name string, up bool) error {
 	l, err := netlink.LinkByName(name)

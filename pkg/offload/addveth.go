@@ -70,18 +70,10 @@ func (a *adding) addVeth() error {
 		{"set VF admin MAC", func() error { return a.setAdminMAC(podIf.MAC) }, func() error { return a.restoreAdminMAC() }},
 		{"set Kube-OVN's host veth aside", a.hostVethAside, a.hostVethBack},
 		{"rename representor", func() error {
-			if err := link.SetUp(rep.Name, false); err != nil {
-				return err
-			}
-			if err := link.Rename(rep.Name, a.port); err != nil {
-				return errors.Join(err, link.Restore(rep.Name, rep))
-			}
-			return nil
+			_, err := link.RenameLive(rep.Name, a.port)
+			return err
 		}, func() error {
-			if err := link.SetUp(a.port, false); err != nil {
-				return err
-			}
-			if err := link.Rename(a.port, rep.Name); err != nil {
+			if _, err := link.RenameLive(a.port, rep.Name); err != nil {
 				return err
 			}
 			return link.Restore(rep.Name, rep)
@@ -266,24 +258,20 @@ func (a *adding) releasePort() error {
 	return a.ovs.Barrier(a.ctx)
 }
 
-// hostVethAside renames Kube-OVN's host veth out of the way (down first:
-// older kernels refuse to rename a link that is up). OVSDB is not touched:
-// its port keeps the name, which the representor takes next.
+// hostVethAside renames Kube-OVN's host veth out of the way, up if the
+// kernel allows it (see link.RenameLive). OVSDB is not touched: its port
+// keeps the name, which the representor takes next; ovs-vswitchd lets go of
+// the veth when the handover makes it open the name again.
 func (a *adding) hostVethAside() error {
-	if err := link.SetUp(a.port, false); err != nil {
-		return err
-	}
-	if err := link.Rename(a.port, a.hostAside); err != nil {
-		return errors.Join(err, link.SetUp(a.port, true))
-	}
-	return nil
+	_, err := link.RenameLive(a.port, a.hostAside)
+	return err
 }
 
 // hostVethBack gives Kube-OVN's veth its name back, up, and its port too
 // when releasePort removed it. If OVSDB refuses (ovsdb-server gone), the
 // port stays away and the state file stays for DEL (see saveState).
 func (a *adding) hostVethBack() error {
-	if err := link.Rename(a.hostAside, a.port); err != nil {
+	if _, err := link.RenameLive(a.hostAside, a.port); err != nil {
 		return err
 	}
 	if err := link.SetUp(a.port, true); err != nil {

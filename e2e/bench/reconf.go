@@ -1,0 +1,127 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ovs-vswitchd (3.1 here) reconfigures every bridge, all of its ports, on
+// any RTM_NEWLINK or RTM_DELLINK in its netns as well as on any change in
+// OVSDB. With many ports that is its main cost, so the bench counts how
+// many reconfigurations one call causes (coverage counter
+// bridge_reconfigure). OVS moves its per-thread counters into the totals
+// about once a second, so each count waits for a quiet second before and
+// after the call; it is a separate, slow measure, not part of the timings.
+var reconfN = flag.Int("reconf", 5, "samples of the vswitchd reconfiguration count per call (0: skip)")
+
+type reconfRow struct {
+	op, ports string
+	n         []int
+}
+
+// quietCount waits until the counter has been still for a second, then
+// returns it.
+func (bn *bench) quietCount() (int, error) {
+	last := -1
+	for range 10 {
+		time.Sleep(1100 * time.Millisecond)
+		out, err := bn.b.OVS.Appctl("coverage/read-counter", "bridge_reconfigure")
+		if err != nil {
+			return 0, err
+		}
+		n, err := strconv.Atoi(strings.TrimSpace(out))
+		if err != nil {
+			return 0, fmt.Errorf("bridge_reconfigure counter %q: %w", out, err)
+		}
+		if n == last {
+			return n, nil
+		}
+		last = n
+	}
+	return 0, fmt.Errorf("ovs-vswitchd never went quiet")
+}
+
+// reconfigs counts the reconfigurations caused by one vf-offload ADD and
+// DEL and by one floor ADD, reconfN times each.
+func (bn *bench) reconfigs(ports string) error {
+	var add, del, flo []int
+	for i := 0; i < *reconfN; i++ {
+		pd, err := bn.newPod(i)
+		if err != nil {
+			return err
+		}
+		c0, err := bn.quietCount()
+		if err != nil {
+			return err
+		}
+		if _, err := bn.cni.AddNetwork(bn.ctx, pd.vfo, pd.rt); err != nil {
+			return fmt.Errorf("ADD: %w", err)
+		}
+		c1, err := bn.quietCount()
+		if err != nil {
+			return err
+		}
+		if err := bn.cni.DelNetwork(bn.ctx, pd.vfo, pd.rt); err != nil {
+			return fmt.Errorf("DEL: %w", err)
+		}
+		c2, err := bn.quietCount()
+		if err != nil {
+			return err
+		}
+		if err := bn.dropPod(pd); err != nil {
+			return err
+		}
+		add, del = append(add, c1-c0), append(del, c2-c1)
+
+		name := "bfloor0"
+		if err := bn.node("link", "add", name, "type", "veth", "peer", "name", name+"p"); err != nil {
+			return err
+		}
+		if err := bn.node("link", "set", name, "up"); err != nil {
+			return err
+		}
+		c0, err = bn.quietCount()
+		if err != nil {
+			return err
+		}
+		cmd := exec.Command(bn.floor, "-db", bn.b.OVS.DB, "-bridge", bn.b.OVS.Bridge, "-port", name)
+		cmd.Env = append(os.Environ(), "CNI_COMMAND=ADD")
+		if o, err := bn.ex.combined(cmd, "floor", "ADD"); err != nil {
+			return fmt.Errorf("floor: %w: %s", err, o)
+		}
+		c1, err = bn.quietCount()
+		if err != nil {
+			return err
+		}
+		flo = append(flo, c1-c0)
+		if _, err := bn.b.OVS.Vsctl("--if-exists", "del-port", bn.b.OVS.Bridge, name); err != nil {
+			return err
+		}
+		if err := bn.node("link", "del", name); err != nil {
+			return err
+		}
+	}
+	bn.reconf = append(bn.reconf, reconfRow{"vf-offload ADD (veth state)", ports, add},
+		reconfRow{"vf-offload DEL", ports, del}, reconfRow{"floor ADD", ports, flo})
+	return nil
+}
+
+func (bn *bench) reconfReport(w io.Writer) {
+	if len(bn.reconf) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\novs-vswitchd bridge reconfigurations caused by one call (coverage counter bridge_reconfigure, counted between quiet seconds):\n\n")
+	fmt.Fprintf(w, "| call | other ports | n | min | p50 | max |\n|---|---|---|---|---|---|\n")
+	for _, r := range bn.reconf {
+		s := append([]int(nil), r.n...)
+		sort.Ints(s)
+		fmt.Fprintf(w, "| %s | %s | %d | %d | %d | %d |\n", r.op, r.ports, len(s), s[0], s[(len(s)-1)/2], s[len(s)-1])
+	}
+}
