@@ -18,7 +18,7 @@ var faultPoints = []string{
 	"ADD: state saved",
 	"ADD: set VF admin MAC",
 	"ADD: set Kube-OVN's host veth aside",
-	"ADD: rename representor",
+	"ADD: rename representor and set its MTU",
 	"ADD: hand Kube-OVN's port to the representor",
 	"ADD: set Kube-OVN's veth aside in the pod",
 	"ADD: move VF into the pod",

@@ -122,6 +122,15 @@ func Restore(name string, s State) error {
 	return SetUp(name, s.Up)
 }
 
+// SetMTU sets the MTU of link name; it is a no-op when it already has it.
+func SetMTU(name string, mtu int) error {
+	l, err := netlink.LinkByName(name)
+	if err != nil {
+		return fmt.Errorf("set MTU of %s: %w", name, err)
+	}
+	return setMACMTU(l, "", mtu)
+}
+
 func setMACMTU(l netlink.Link, mac string, mtu int) error {
 	name := l.Attrs().Name
 	if mac != "" && l.Attrs().HardwareAddr.String() != mac {

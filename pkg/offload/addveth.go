@@ -58,6 +58,12 @@ func (a *adding) addVeth() error {
 		return err
 	}
 	podAside := asideName(a.args.IfName)
+	repBack := func() error {
+		if _, err := link.RenameLive(a.port, rep.Name); err != nil {
+			return err
+		}
+		return link.Restore(rep.Name, rep)
+	}
 
 	// The host side goes first: once the handover is committed, ovs-vswitchd
 	// reopens the port while the pod side is done (the VF's move waits for
@@ -69,15 +75,18 @@ func (a *adding) addVeth() error {
 	}{
 		{"set VF admin MAC", func() error { return a.setAdminMAC(podIf.MAC) }, func() error { return a.restoreAdminMAC() }},
 		{"set Kube-OVN's host veth aside", a.hostVethAside, a.hostVethBack},
-		{"rename representor", func() error {
-			_, err := link.RenameLive(rep.Name, a.port)
-			return err
-		}, func() error {
-			if _, err := link.RenameLive(a.port, rep.Name); err != nil {
+		// The MTU goes with the name, before the handover: set after it,
+		// it would make ovs-vswitchd reconfigure the bridge (and, on the
+		// userspace datapath, change br-int's MTU) once more.
+		{"rename representor and set its MTU", func() error {
+			if _, err := link.RenameLive(rep.Name, a.port); err != nil {
 				return err
 			}
-			return link.Restore(rep.Name, rep)
-		}},
+			if err := link.SetMTU(a.port, podIf.MTU); err != nil {
+				return errors.Join(err, repBack())
+			}
+			return nil
+		}, repBack},
 		{"hand Kube-OVN's port to the representor", func() error { return a.claimPort(kport) }, a.releasePort},
 		{"set Kube-OVN's veth aside in the pod", func() error {
 			return a.inPod(func() error {

@@ -123,15 +123,13 @@ type releasing struct {
 }
 
 // unplugRep handles the representor when it carries this container's port
-// name: down, port removed if owned, original (or stable) name and MTU back.
+// name: port removed if owned, original (or stable) name, MTU and up state
+// back.
 func (r *releasing) unplugRep() error {
 	if r.dev.Rep != r.att.Port {
 		return nil
 	}
 	r.unplugged = true
-	if err := link.SetUp(r.att.Port, false); err != nil {
-		return err
-	}
 	p, err := r.ovs.Port(r.att.Port)
 	if err != nil {
 		return err
@@ -146,7 +144,9 @@ func (r *releasing) unplugRep() error {
 	if name == "" || link.Exists(name) {
 		name = sriov.StableRepName(r.dev.PFPCI, r.dev.Index)
 	}
-	if err := link.Rename(r.att.Port, name); err != nil {
+	// Up or down, as ADD renamed it: each change of a link in
+	// ovs-vswitchd's netns makes it reconfigure its bridges.
+	if _, err := link.RenameLive(r.att.Port, name); err != nil {
 		return err
 	}
 	r.dev.Rep = name
@@ -222,7 +222,16 @@ func (r *releasing) fromPod(name *string) error {
 			*name = st.Alias
 		}
 		found = true
-		return link.Strip(r.att.IfName)
+		if err := link.Strip(r.att.IfName); err != nil {
+			return err
+		}
+		if r.att.Phase == "" {
+			return nil
+		}
+		// MAC, MTU and alias go back while the VF is still in the pod:
+		// there, unlike in the host, no ovs-vswitchd reconfigures its
+		// bridges for each change. vfHome then finds them as they should be.
+		return link.Restore(r.att.IfName, link.State{MAC: r.att.VF.MAC, MTU: r.att.VF.MTU, Alias: r.att.VF.Alias})
 	})
 	if err != nil || !found {
 		return err
