@@ -51,6 +51,9 @@ func (bn *bench) quietCount() (int, error) {
 // reconfigs counts the reconfigurations caused by one vf-offload ADD and
 // DEL and by one floor ADD, reconfN times each.
 func (bn *bench) reconfigs(ports string) error {
+	if *reconfN <= 0 {
+		return nil
+	}
 	var add, del, flo []int
 	for i := 0; i < *reconfN; i++ {
 		pd, err := bn.newPod(i)
