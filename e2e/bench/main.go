@@ -111,6 +111,13 @@ func run() error {
 	if _, err := bn.pluginSample(0, false); err != nil {
 		return fmt.Errorf("warm-up: %w", err)
 	}
+	if *abOld != "" {
+		ser, err := bn.abRun()
+		if err != nil {
+			return err
+		}
+		return bn.abReport(ser, time.Since(start))
+	}
 	var setup []string
 	for _, ports := range []int{10, *bigPort} {
 		d, err := bn.dummyPorts(ports)
