@@ -75,14 +75,15 @@ func (a *adding) addVeth() error {
 	}{
 		{"set VF admin MAC", func() error { return a.setAdminMAC(podIf.MAC) }, func() error { return a.restoreAdminMAC() }},
 		{"set Kube-OVN's host veth aside", a.hostVethAside, a.hostVethBack},
-		// The MTU goes with the name, before the handover: set after it,
-		// it would make ovs-vswitchd reconfigure the bridge (and, on the
-		// userspace datapath, change br-int's MTU) once more.
-		{"rename representor and set its MTU", func() error {
+		// The MTU and the up flag go with the name, before the handover:
+		// set after it, each would make ovs-vswitchd reconfigure the bridge
+		// once more (and a later MTU change, on the userspace datapath,
+		// change br-int's MTU too).
+		{"rename representor, set MTU, bring up", func() error {
 			if _, err := link.RenameLive(rep.Name, a.port); err != nil {
 				return err
 			}
-			if err := link.SetMTU(a.port, podIf.MTU); err != nil {
+			if err := link.Restore(a.port, link.State{MTU: podIf.MTU, Up: true}); err != nil {
 				return errors.Join(err, repBack())
 			}
 			return nil
@@ -112,12 +113,7 @@ func (a *adding) addVeth() error {
 			_, err := a.ovs.WaitOfport(a.ctx, kport.IfaceUUID, a.port, a.ofport)
 			return err
 		}, nil},
-		{"representor MTU and up", func() error {
-			if err := link.Restore(a.port, link.State{MTU: podIf.MTU, Up: true}); err != nil {
-				return err
-			}
-			return a.saveState("added")
-		}, nil},
+		{"record the attachment as added", func() error { return a.saveState("added") }, nil},
 	}
 	if err := faultPoint("ADD: state saved"); err != nil {
 		return err
