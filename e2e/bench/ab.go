@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -102,14 +101,7 @@ func (bn *bench) abReport(ser []abSeries, total time.Duration) error {
 	}
 	bn.reconfReport(&w)
 	fmt.Fprintf(&w, "\nrun: %s, total %s\n", time.Now().UTC().Format(time.RFC3339), total.Round(time.Second))
-	if err := os.MkdirAll(filepath.Dir(*out), 0o755); err != nil {
-		return err
-	}
-	if err := os.WriteFile(*out, w.Bytes(), 0o644); err != nil {
-		return err
-	}
-	_, err := io.Copy(os.Stdout, &w)
-	return err
+	return writeOut(&w)
 }
 
 func pp(d []time.Duration) string {

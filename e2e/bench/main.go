@@ -378,35 +378,54 @@ func (bn *bench) node(args ...string) error {
 // chain: the floor then starts while vswitchd may still be busy with the
 // stand-in's port, as vf-offload's ADD does.
 func (bn *bench) floorSample(direct bool, standIn int) (time.Duration, error) {
+	var d time.Duration
+	err := bn.withFloorPort(func(name string) error {
+		if standIn >= 0 {
+			pd, err := bn.newPod(standIn)
+			if err != nil {
+				return err
+			}
+			defer func() { _ = bn.dropPod(pd) }()
+		}
+		t := time.Now()
+		err := bn.runFloor(direct, name)
+		d = time.Since(t)
+		return err
+	})
+	return d, err
+}
+
+// withFloorPort makes a fresh veth end in the node for the floor to add to
+// br-int, runs fn with its name, then removes the port and the veth.
+func (bn *bench) withFloorPort(fn func(name string) error) error {
 	name := "bfloor0"
 	if err := bn.node("link", "add", name, "type", "veth", "peer", "name", name+"p"); err != nil {
-		return 0, err
+		return err
 	}
 	if err := bn.node("link", "set", name, "up"); err != nil {
-		return 0, err
+		return err
 	}
-	if standIn >= 0 {
-		pd, err := bn.newPod(standIn)
-		if err != nil {
-			return 0, err
-		}
-		defer func() { _ = bn.dropPod(pd) }()
+	if err := fn(name); err != nil {
+		return err
 	}
+	if _, err := bn.b.OVS.Vsctl("--if-exists", "del-port", bn.b.OVS.Bridge, name); err != nil {
+		return err
+	}
+	return bn.node("link", "del", name)
+}
+
+// runFloor runs the floor binary for port name, through the plugin's
+// wrapper or (direct) as a bare process.
+func (bn *bench) runFloor(direct bool, name string) error {
 	cmd, bin := exec.Command(bn.floor, "-db", bn.b.OVS.DB, "-bridge", bn.b.OVS.Bridge, "-port", name), "floor"
 	if direct { // the bare binary: no wrapper, no netns or mount namespace
 		cmd, bin = exec.Command(bn.floorBin, "-db", bn.b.OVS.DB, "-bridge", bn.b.OVS.Bridge, "-port", name), "floor-bare"
 	}
 	cmd.Env = append(os.Environ(), "CNI_COMMAND=ADD")
-	t := time.Now()
-	o, err := bn.ex.combined(cmd, bin, "ADD")
-	d := time.Since(t)
-	if err != nil {
-		return 0, fmt.Errorf("floor: %w: %s", err, o)
+	if o, err := bn.ex.combined(cmd, bin, "ADD"); err != nil {
+		return fmt.Errorf("floor: %w: %s", err, o)
 	}
-	if _, err := bn.b.OVS.Vsctl("--if-exists", "del-port", bn.b.OVS.Bridge, name); err != nil {
-		return 0, err
-	}
-	return d, bn.node("link", "del", name)
+	return nil
 }
 
 func sh(args ...string) error {
@@ -679,14 +698,18 @@ func (bn *bench) report(total time.Duration, setup []string) error {
 	fmt.Fprintf(&w, "every plugin call goes through the bed's wrapper (sh+cat recording stdin, one nsenter into the node netns and the NIC's mount namespace); see 'bed wrapper alone'. Floor runs through the same wrapper.\n")
 	fmt.Fprintf(&w, "every timed process (plugin, floor, no-op wrapper) is started through the small rusage shim (e2e/bench/rusage), so that its peak RSS is its own, not the bench's; the shim's start is in every row alike.\n")
 	fmt.Fprintf(&w, "run: %s, total %s\n", time.Now().UTC().Format(time.RFC3339), total.Round(time.Second))
+	return writeOut(&w)
+}
 
+// writeOut writes the report to the result file and to stdout.
+func writeOut(w *bytes.Buffer) error {
 	if err := os.MkdirAll(filepath.Dir(*out), 0o755); err != nil {
 		return err
 	}
 	if err := os.WriteFile(*out, w.Bytes(), 0o644); err != nil {
 		return err
 	}
-	_, err := io.Copy(os.Stdout, &w)
+	_, err := io.Copy(os.Stdout, w)
 	return err
 }
 

@@ -4,8 +4,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/exec"
 	"sort"
 	"strconv"
 	"strings"
@@ -83,31 +81,19 @@ func (bn *bench) reconfigs(ports string) error {
 		}
 		add, del = append(add, c1-c0), append(del, c2-c1)
 
-		name := "bfloor0"
-		if err := bn.node("link", "add", name, "type", "veth", "peer", "name", name+"p"); err != nil {
+		err = bn.withFloorPort(func(name string) error {
+			c0, err := bn.quietCount()
+			if err != nil {
+				return err
+			}
+			if err := bn.runFloor(false, name); err != nil {
+				return err
+			}
+			c1, err := bn.quietCount()
+			flo = append(flo, c1-c0)
 			return err
-		}
-		if err := bn.node("link", "set", name, "up"); err != nil {
-			return err
-		}
-		c0, err = bn.quietCount()
+		})
 		if err != nil {
-			return err
-		}
-		cmd := exec.Command(bn.floor, "-db", bn.b.OVS.DB, "-bridge", bn.b.OVS.Bridge, "-port", name)
-		cmd.Env = append(os.Environ(), "CNI_COMMAND=ADD")
-		if o, err := bn.ex.combined(cmd, "floor", "ADD"); err != nil {
-			return fmt.Errorf("floor: %w: %s", err, o)
-		}
-		c1, err = bn.quietCount()
-		if err != nil {
-			return err
-		}
-		flo = append(flo, c1-c0)
-		if _, err := bn.b.OVS.Vsctl("--if-exists", "del-port", bn.b.OVS.Bridge, name); err != nil {
-			return err
-		}
-		if err := bn.node("link", "del", name); err != nil {
 			return err
 		}
 	}

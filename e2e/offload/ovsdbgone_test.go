@@ -20,7 +20,7 @@ var ovsdbGone = []struct {
 	opened       bool // stop ovsdb-server only once ovs-vswitchd has reopened the port
 }{
 	{"ADD: set VF admin MAC", "before any OVSDB transaction", true, false},
-	{"ADD: rename representor, set MTU, bring up", "right before the port is handed over", true, false},
+	{"ADD: rename representor and set its MTU", "right before the port is handed over", true, false},
 	{"ADD: hand Kube-OVN's port to the representor", "after the handover, the port reopened", false, true},
 	{"ADD: configure VF in the pod", "after the handover and the VF's move", false, true},
 }

@@ -209,13 +209,12 @@ func TestThroughCNITool(t *testing.T) {
 // TestAddRollsBackAfterHandover: ADD fails (a test binary's injected
 // failure) once Kube-OVN's port has been handed to the representor, once
 // after the VF has moved into the pod (the handover came first), and once
-// more at the very end, the attachment recorded as added: the rollback
-// removes the port,
+// more after the representor is up: the rollback removes the port,
 // waits for ovs-vswitchd, gives Kube-OVN's veth its name back and adds
 // Kube-OVN's port again, so the node is as Kube-OVN left it and the pod
 // reaches another one through its veth.
 func TestAddRollsBackAfterHandover(t *testing.T) {
-	for _, point := range []string{"ADD: hand Kube-OVN's port to the representor", "ADD: move VF into the pod", "ADD: record the attachment as added"} {
+	for _, point := range []string{"ADD: hand Kube-OVN's port to the representor", "ADD: move VF into the pod", "ADD: representor up"} {
 		t.Run(strings.ReplaceAll(strings.TrimPrefix(point, "ADD: "), " ", "_"), func(t *testing.T) {
 			e := newEnv(t, nic.Agilio(), 2)
 			a, b := e.pod("a"), e.pod("b")

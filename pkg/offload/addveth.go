@@ -75,15 +75,18 @@ func (a *adding) addVeth() error {
 	}{
 		{"set VF admin MAC", func() error { return a.setAdminMAC(podIf.MAC) }, func() error { return a.restoreAdminMAC() }},
 		{"set Kube-OVN's host veth aside", a.hostVethAside, a.hostVethBack},
-		// The MTU and the up flag go with the name, before the handover:
-		// set after it, each would make ovs-vswitchd reconfigure the bridge
-		// once more (and a later MTU change, on the userspace datapath,
-		// change br-int's MTU too).
-		{"rename representor, set MTU, bring up", func() error {
+		// The MTU goes with the name, before the handover: set after it, it
+		// would make ovs-vswitchd reconfigure the bridge once more (and, on
+		// the userspace datapath, change br-int's MTU). The up flag cannot:
+		// when vswitchd lets go of Kube-OVN's veth it gives back the flags
+		// it had changed, by name, and the name is the representor's by
+		// then; so the representor goes up only once vswitchd has reopened
+		// the port.
+		{"rename representor and set its MTU", func() error {
 			if _, err := link.RenameLive(rep.Name, a.port); err != nil {
 				return err
 			}
-			if err := link.Restore(a.port, link.State{MTU: podIf.MTU, Up: true}); err != nil {
+			if err := link.SetMTU(a.port, podIf.MTU); err != nil {
 				return errors.Join(err, repBack())
 			}
 			return nil
@@ -113,7 +116,12 @@ func (a *adding) addVeth() error {
 			_, err := a.ovs.WaitOfport(a.ctx, kport.IfaceUUID, a.port, a.ofport)
 			return err
 		}, nil},
-		{"record the attachment as added", func() error { return a.saveState("added") }, nil},
+		{"representor up", func() error {
+			if err := link.SetUp(a.port, true); err != nil {
+				return err
+			}
+			return a.saveState("added")
+		}, nil},
 	}
 	if err := faultPoint("ADD: state saved"); err != nil {
 		return err
