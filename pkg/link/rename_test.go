@@ -13,7 +13,7 @@ import (
 
 // TestRenameLive: the link gets its new name and stays up where the kernel
 // allows a live rename (6.2 and later); an older kernel makes it go down
-// first, and downed then says so. Either way a clash leaves it as it was.
+// first. Either way a clash leaves it as it was.
 func TestRenameLive(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root: creates network namespaces")
@@ -21,9 +21,9 @@ func TestRenameLive(t *testing.T) {
 	n := newNS(t)
 	veth(t, n, "rla", "rlb")
 	veth(t, n, "rlc", "rld")
+	live := liveRenameKernel(t)
 	err := n.Do(func(ns.NetNS) error {
-		downed, err := RenameLive("rla", "rlx")
-		if err != nil {
+		if err := RenameLive("rla", "rlx"); err != nil {
 			t.Fatalf("RenameLive: %v", err)
 		}
 		l, err := netlink.LinkByName("rlx")
@@ -31,13 +31,10 @@ func TestRenameLive(t *testing.T) {
 			t.Fatalf("renamed link: %v", err)
 		}
 		up := l.Attrs().Flags&net.FlagUp != 0
-		if up == downed {
-			t.Errorf("rlx up=%v, downed=%v: want up exactly when not downed", up, downed)
+		if up != live {
+			t.Errorf("rlx up=%v after the rename; want %v (kernel allows live renames: %v)", up, live, live)
 		}
-		if live := liveRenameKernel(t); live && downed {
-			t.Error("kernel 6.2 or later, yet rlx was taken down to be renamed")
-		}
-		if _, err := RenameLive("rlx", "rlc"); err == nil {
+		if err := RenameLive("rlx", "rlc"); err == nil {
 			t.Fatal("renaming onto an existing name succeeded")
 		}
 		l, err = netlink.LinkByName("rlx")
@@ -65,4 +62,37 @@ func liveRenameKernel(t *testing.T) bool {
 		t.Fatalf("kernel release %q: %v", u.Release, err)
 	}
 	return major > 6 || major == 6 && minor >= 2
+}
+
+// TestSetAttrsKeepsUpFlag: SetAttrs gives MAC, MTU and alias and leaves the
+// up flag alone, where Restore sets it too.
+func TestSetAttrsKeepsUpFlag(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: creates network namespaces")
+	}
+	n := newNS(t)
+	veth(t, n, "saa", "sab")
+	err := n.Do(func(ns.NetNS) error {
+		want := State{MAC: "02:00:00:00:5a:01", MTU: 1280, Alias: "home"}
+		if err := SetAttrs("saa", want); err != nil {
+			t.Fatalf("SetAttrs: %v", err)
+		}
+		_, got, err := Get("saa")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.MAC != want.MAC || got.MTU != want.MTU || got.Alias != want.Alias || !got.Up {
+			t.Errorf("after SetAttrs: %+v; want MAC, MTU, alias of %+v and still up", got, want)
+		}
+		if err := Restore("saa", want); err != nil {
+			t.Fatalf("Restore: %v", err)
+		}
+		if _, got, _ = Get("saa"); got.Up {
+			t.Error("Restore with Up false left saa up")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }

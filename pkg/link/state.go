@@ -73,19 +73,19 @@ func Rename(from, to string) error {
 // kernels since 6.2 allow: every change of a link in ovs-vswitchd's netns
 // makes it reconfigure its bridges, so a down that is not needed costs the
 // node a reconfiguration. An older kernel refuses a link that is up with
-// EBUSY; then the link goes down and is renamed, and downed says so.
-func RenameLive(from, to string) (downed bool, err error) {
-	err = Rename(from, to)
+// EBUSY; then the link goes down and is renamed.
+func RenameLive(from, to string) error {
+	err := Rename(from, to)
 	if !errors.Is(err, unix.EBUSY) {
-		return false, err
+		return err
 	}
 	if err := SetUp(from, false); err != nil {
-		return false, err
+		return err
 	}
 	if err := Rename(from, to); err != nil {
-		return true, errors.Join(err, SetUp(from, true))
+		return errors.Join(err, SetUp(from, true))
 	}
-	return true, nil
+	return nil
 }
 
 // SetUp brings link name up or down.
@@ -94,32 +94,52 @@ func SetUp(name string, up bool) error {
 	if err != nil {
 		return fmt.Errorf("set %s up=%v: %w", name, up, err)
 	}
+	return setUp(l, up)
+}
+
+func setUp(l netlink.Link, up bool) error {
+	var err error
 	if up {
 		err = netlink.LinkSetUp(l)
 	} else {
 		err = netlink.LinkSetDown(l)
 	}
 	if err != nil {
-		return fmt.Errorf("set %s up=%v: %w", name, up, err)
+		return fmt.Errorf("set %s up=%v: %w", l.Attrs().Name, up, err)
 	}
 	return nil
 }
 
 // Restore gives link name the MAC, MTU, alias and up/down flag of s.
 func Restore(name string, s State) error {
+	l, err := restoreAttrs(name, s)
+	if err != nil {
+		return err
+	}
+	return setUp(l, s.Up)
+}
+
+// SetAttrs gives link name the MAC, MTU and alias of s, and leaves its
+// up/down flag as it is.
+func SetAttrs(name string, s State) error {
+	_, err := restoreAttrs(name, s)
+	return err
+}
+
+func restoreAttrs(name string, s State) (netlink.Link, error) {
 	l, err := netlink.LinkByName(name)
 	if err != nil {
-		return fmt.Errorf("restore %s: %w", name, err)
+		return nil, fmt.Errorf("restore %s: %w", name, err)
 	}
 	if err := setMACMTU(l, s.MAC, s.MTU); err != nil {
-		return err
+		return nil, err
 	}
 	if l.Attrs().Alias != s.Alias {
 		if err := netlink.LinkSetAlias(l, s.Alias); err != nil {
-			return fmt.Errorf("restore alias of %s: %w", name, err)
+			return nil, fmt.Errorf("restore alias of %s: %w", name, err)
 		}
 	}
-	return SetUp(name, s.Up)
+	return l, nil
 }
 
 // SetMTU sets the MTU of link name; it is a no-op when it already has it.

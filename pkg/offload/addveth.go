@@ -59,7 +59,7 @@ func (a *adding) addVeth() error {
 	}
 	podAside := asideName(a.args.IfName)
 	repBack := func() error {
-		if _, err := link.RenameLive(a.port, rep.Name); err != nil {
+		if err := link.RenameLive(a.port, rep.Name); err != nil {
 			return err
 		}
 		return link.Restore(rep.Name, rep)
@@ -83,7 +83,7 @@ func (a *adding) addVeth() error {
 		// then; so the representor goes up only once vswitchd has reopened
 		// the port.
 		{"rename representor and set its MTU", func() error {
-			if _, err := link.RenameLive(rep.Name, a.port); err != nil {
+			if err := link.RenameLive(rep.Name, a.port); err != nil {
 				return err
 			}
 			if err := link.SetMTU(a.port, podIf.MTU); err != nil {
@@ -276,7 +276,7 @@ func (a *adding) releasePort() error {
 // keeps the name, which the representor takes next; ovs-vswitchd lets go of
 // the veth when the handover makes it open the name again.
 func (a *adding) hostVethAside() error {
-	_, err := link.RenameLive(a.port, a.hostAside)
+	err := link.RenameLive(a.port, a.hostAside)
 	return err
 }
 
@@ -284,7 +284,7 @@ func (a *adding) hostVethAside() error {
 // when releasePort removed it. If OVSDB refuses (ovsdb-server gone), the
 // port stays away and the state file stays for DEL (see saveState).
 func (a *adding) hostVethBack() error {
-	if _, err := link.RenameLive(a.hostAside, a.port); err != nil {
+	if err := link.RenameLive(a.hostAside, a.port); err != nil {
 		return err
 	}
 	if err := link.SetUp(a.port, true); err != nil {

@@ -146,7 +146,7 @@ func (r *releasing) unplugRep() error {
 	}
 	// Up or down, as ADD renamed it: each change of a link in
 	// ovs-vswitchd's netns makes it reconfigure its bridges.
-	if _, err := link.RenameLive(r.att.Port, name); err != nil {
+	if err := link.RenameLive(r.att.Port, name); err != nil {
 		return err
 	}
 	r.dev.Rep = name
@@ -231,7 +231,7 @@ func (r *releasing) fromPod(name *string) error {
 		// MAC, MTU and alias go back while the VF is still in the pod:
 		// there, unlike in the host, no ovs-vswitchd reconfigures its
 		// bridges for each change. vfHome then finds them as they should be.
-		return link.Restore(r.att.IfName, link.State{MAC: r.att.VF.MAC, MTU: r.att.VF.MTU, Alias: r.att.VF.Alias})
+		return link.SetAttrs(r.att.IfName, link.State{MAC: r.att.VF.MAC, MTU: r.att.VF.MTU, Alias: r.att.VF.Alias})
 	})
 	if err != nil || !found {
 		return err
