@@ -94,8 +94,8 @@ func (bn *bench) abRun() ([]abSeries, error) {
 
 func (bn *bench) abReport(ser []abSeries, total time.Duration) error {
 	var w bytes.Buffer
-	fmt.Fprintf(&w, "A/B, sample by sample on one bed (%d samples each; p50 / p95):\n\n", *runs)
-	fmt.Fprintf(&w, "| binary | other ports | ADD (libcni) | DEL (libcni) | ADD in the plugin | DEL in the plugin |\n|---|---|---|---|---|---|\n")
+	tableHead(&w, fmt.Sprintf("A/B, sample by sample on one bed (%d samples each; p50 / p95):", *runs),
+		"binary", "other ports", "ADD (libcni)", "DEL (libcni)", "ADD in the plugin", "DEL in the plugin")
 	for _, s := range ser {
 		fmt.Fprintf(&w, "| %s | %s | %s | %s | %s | %s |\n", s.variant, s.ports, pp(s.add), pp(s.del), pp(s.padd), pp(s.pdel))
 	}

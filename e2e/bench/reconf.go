@@ -106,8 +106,8 @@ func (bn *bench) reconfReport(w io.Writer) {
 	if len(bn.reconf) == 0 {
 		return
 	}
-	fmt.Fprintf(w, "\novs-vswitchd bridge reconfigurations caused by one call (coverage counter bridge_reconfigure, counted between quiet seconds):\n\n")
-	fmt.Fprintf(w, "| call | other ports | n | min | p50 | max |\n|---|---|---|---|---|---|\n")
+	tableHead(w, "ovs-vswitchd bridge reconfigurations caused by one call (coverage counter bridge_reconfigure, counted between quiet seconds):",
+		"call", "other ports", "n", "min", "p50", "max")
 	for _, r := range bn.reconf {
 		s := append([]int(nil), r.n...)
 		sort.Ints(s)

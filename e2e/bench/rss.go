@@ -125,7 +125,7 @@ func (e *rusageExec) rss(phase, bin, verb string) []int64 {
 // through it can show).
 func (bn *bench) rssReport(w io.Writer) {
 	mib := func(kib int64) string { return fmt.Sprintf("%.1f MiB", float64(kib)/1024) }
-	fmt.Fprintf(w, "\nPeak RSS (ru_maxrss of wrapper+plugin) per phase:\n\n| phase | call | n | p50 | max |\n|---|---|---|---|---|\n")
+	tableHead(w, "Peak RSS (ru_maxrss of wrapper+plugin) per phase:", "phase", "call", "n", "p50", "max")
 	var phases []string
 	seen := map[string]bool{}
 	bn.ex.mu.Lock()

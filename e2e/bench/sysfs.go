@@ -37,8 +37,8 @@ func (bn *bench) sysfsReport(w io.Writer) {
 	if len(bn.sysfs) == 0 {
 		return
 	}
-	fmt.Fprintf(w, "\nThe emulated sysfs (FUSE, served by this bench process; its CPU includes libcni's fork/exec):\n\n")
-	fmt.Fprintf(w, "| phase | FUSE requests | full link dumps | bench process CPU |\n|---|---|---|---|\n")
+	tableHead(w, "The emulated sysfs (FUSE, served by this bench process; its CPU includes libcni's fork/exec):",
+		"phase", "FUSE requests", "full link dumps", "bench process CPU")
 	for _, l := range bn.sysfs {
 		fmt.Fprintln(w, l)
 	}
