@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -30,6 +31,17 @@ type Options struct {
 	Dir string
 	// Logf receives progress lines (default: discard).
 	Logf func(format string, args ...any)
+	// NodeRoot (with a NIC) gives the processes run in the bed the fixed
+	// paths of a node, each backed by a directory of the bed: /var/lib
+	// (RootDir/var/lib: the kubelet's device checkpoint, /var/lib/cni),
+	// /var/log, /etc/openvswitch, and /run/openvswitch (the bed's OVS run
+	// directory, so that the OVS and Kube-OVN daemon sockets are where a
+	// node has them). Real components that use those paths (Multus,
+	// Kube-OVN) then see the bed's node, never the test machine's files.
+	NodeRoot bool
+	// Plugins adds wrappers for more CNI binaries (type -> binary path),
+	// or replaces a built one (e.g. "kube-ovn" with the real Kube-OVN CNI).
+	Plugins map[string]string
 }
 
 // Bed is a running test bed.
@@ -42,6 +54,7 @@ type Bed struct {
 	StateDir string // vf-offload stateDir
 	LogFile  string // vf-offload logFile
 	CallsDir string // every plugin invocation's stdin, see Calls
+	RootDir  string // with Options.NodeRoot: <Dir>/root, the node's fixed paths
 	Bins     Binaries
 	OVS      *OVS
 	NIC      *nic.NIC // nil without Options.NIC
@@ -94,8 +107,22 @@ func Start(opts Options) (_ *Bed, err error) {
 	if b.OVS, err = startOVS(b.NodeNS, filepath.Join(dir, "ovs")); err != nil {
 		return b, err
 	}
+	var binds []nic.Bind
+	if opts.NodeRoot {
+		if opts.NIC == nil {
+			return b, errors.New("bed: NodeRoot needs a NIC (its mount namespace)")
+		}
+		if binds, err = b.nodeRoot(); err != nil {
+			return b, err
+		}
+	}
+	b.Bins.Path, b.Bins.Failed = maps.Clone(bins.Path), maps.Clone(bins.Failed)
+	for name, path := range opts.Plugins {
+		b.Bins.Path[name] = path
+		delete(b.Bins.Failed, name)
+	}
 	if opts.NIC != nil {
-		if b.NIC, err = nic.Start(b.NodeNS, filepath.Join(dir, "nic"), *opts.NIC, opts.NumVFs); err != nil {
+		if b.NIC, err = nic.Start(b.NodeNS, filepath.Join(dir, "nic"), *opts.NIC, opts.NumVFs, binds...); err != nil {
 			return b, fmt.Errorf("emulated NIC %s: %w", opts.NIC.Name, err)
 		}
 	}

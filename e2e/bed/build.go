@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -125,7 +126,13 @@ func repoRoot() (string, error) {
 // stdin under CallsDir, then runs the real binary in the node netns (through
 // the emulated NIC's wrapper, which adds the fake sysfs, when there is one).
 func (b *Bed) writeWrappers() error {
-	for _, name := range Plugins {
+	names := slices.Clone(Plugins)
+	for name := range b.opts.Plugins {
+		if !slices.Contains(names, name) {
+			names = append(names, name)
+		}
+	}
+	for _, name := range names {
 		real, ok := b.Bins.Path[name]
 		if !ok {
 			continue

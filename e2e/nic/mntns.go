@@ -30,12 +30,20 @@ func (n *NIC) setupScript() string {
 	b := func(src, dst string) string {
 		return fmt.Sprintf("%s --bind %s %s", m, shq(filepath.Join(n.SysfsDir, src)), dst)
 	}
-	return strings.Join([]string{
+	lines := []string{
 		"set -e",
 		m + " --make-rprivate /sys",
 		b("devices", "/sys/bus/pci/devices"),
 		b("drivers", "/sys/bus/pci/drivers"),
 		b("net", "/sys/class/net"),
+	}
+	for _, x := range n.binds {
+		// The mount that holds Dst goes private first (not recursively:
+		// /run/netns stays shared), so the bind stays in this namespace.
+		lines = append(lines, fmt.Sprintf("%s --make-private \"$(findmnt -n -o TARGET -T %s)\"", m, shq(x.Dst)),
+			fmt.Sprintf("%s --bind %s %s", m, shq(x.Src), shq(x.Dst)))
+	}
+	return strings.Join(append(lines,
 		// Drop this namespace's copies of every emulated sysfs (this
 		// NIC's, other NICs', other processes'): a copy would keep that
 		// FUSE connection alive after its owner unmounts it. (A snapshot:
@@ -46,7 +54,7 @@ func (n *NIC) setupScript() string {
 		"done",
 		"echo ready",
 		"read -r _ || :",
-	}, "\n")
+	), "\n")
 }
 
 // openMntNS creates the bed's mount namespace and sets n.mntns, n.mntPath.

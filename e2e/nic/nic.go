@@ -56,8 +56,12 @@ type NIC struct {
 	mntns   *os.File
 	mntPath string
 	tools   tools
+	binds   []Bind
 	closed  bool
 }
+
+// Bind is a bind mount of Src over Dst inside the NIC's mount namespace.
+type Bind struct{ Src, Dst string }
 
 type tools struct{ nsenter, unshare, mount, umount, cat, sh string }
 
@@ -103,8 +107,10 @@ func (n *NIC) mac(kind, idx int) net.HardwareAddr {
 
 // Start creates the emulated NIC with numVFs VFs in the network namespace
 // nodeNS and serves its live sysfs in dir/sysfs. dir must exist and is
-// private to this NIC.
-func Start(nodeNS string, dir string, p Profile, numVFs int) (*NIC, error) {
+// private to this NIC. binds are further bind mounts made in the NIC's
+// mount namespace after the sysfs ones (a node's /var/lib, /run/openvswitch,
+// ... for real components that use fixed paths); each Dst must exist.
+func Start(nodeNS string, dir string, p Profile, numVFs int, binds ...Bind) (*NIC, error) {
 	if numVFs < 0 || numVFs > p.TotalVFs {
 		return nil, fmt.Errorf("numVFs %d outside 0..%d of profile %s", numVFs, p.TotalVFs, p.Name)
 	}
@@ -122,7 +128,7 @@ func Start(nodeNS string, dir string, p Profile, numVFs int) (*NIC, error) {
 	}
 	n := &NIC{Profile: p, NodeNS: nodeNS, ID: hex.EncodeToString(idb), PFPCI: p.PFPCI,
 		Uplink: p.Uplink, PFNetdev: p.Uplink, SwitchID: hex.EncodeToString(swb),
-		SysfsDir: filepath.Join(dir, "sysfs"), tools: t, nsh: -1}
+		SysfsDir: filepath.Join(dir, "sysfs"), tools: t, nsh: -1, binds: binds}
 	if p.PFHasOwnNetdev {
 		n.PFNetdev = p.PFNetdev
 	}

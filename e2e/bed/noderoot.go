@@ -1,0 +1,49 @@
+package bed
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/vf-offload/vf-offload/e2e/nic"
+)
+
+// nodeRoot makes RootDir and returns the bind mounts of Options.NodeRoot.
+func (b *Bed) nodeRoot() ([]nic.Bind, error) {
+	b.RootDir = filepath.Join(b.Dir, "root")
+	binds := []nic.Bind{
+		{Src: filepath.Join(b.RootDir, "var", "lib"), Dst: "/var/lib"},
+		{Src: filepath.Join(b.RootDir, "var", "log"), Dst: "/var/log"},
+		{Src: filepath.Join(b.RootDir, "etc", "openvswitch"), Dst: "/etc/openvswitch"},
+		{Src: b.OVS.RunDir, Dst: "/run/openvswitch"},
+	}
+	for _, x := range binds {
+		if err := os.MkdirAll(x.Src, 0o755); err != nil {
+			return nil, fmt.Errorf("node root %s: %w", x.Src, err)
+		}
+		// The mount points exist on any node with Open vSwitch installed,
+		// but /run/openvswitch only once its service ran: make it, as the
+		// service does (a tmpfs directory, empty on the test machine).
+		if _, err := os.Stat(x.Dst); os.IsNotExist(err) && x.Dst == "/run/openvswitch" {
+			if err := os.MkdirAll(x.Dst, 0o755); err != nil {
+				return nil, fmt.Errorf("mount point %s: %w", x.Dst, err)
+			}
+		} else if err != nil {
+			return nil, fmt.Errorf("mount point %s: %w", x.Dst, err)
+		}
+	}
+	return binds, nil
+}
+
+// NodePath is the test machine's path of a node path under Options.NodeRoot
+// ("/var/lib/kubelet" -> RootDir/var/lib/kubelet).
+func (b *Bed) NodePath(p string) string {
+	if b.RootDir == "" {
+		return p
+	}
+	if rest, ok := strings.CutPrefix(p, "/run/openvswitch"); ok {
+		return b.OVS.RunDir + rest
+	}
+	return filepath.Join(b.RootDir, p)
+}
