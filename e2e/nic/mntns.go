@@ -48,9 +48,9 @@ func (n *NIC) setupScript() string {
 		// NIC's, other NICs', other processes'): a copy would keep that
 		// FUSE connection alive after its owner unmounts it. (A snapshot:
 		// unmounting while reading the file could skip a line.)
-		"mounts=$(" + shq(n.tools.cat) + " /proc/self/mountinfo)",
+		"mounts=$("+shq(n.tools.cat)+" /proc/self/mountinfo)",
 		`printf '%s\n' "$mounts" | while read -r _ _ _ _ mp rest; do case "$rest" in *" - fuse.vfosysfs "*)`,
-		`  case "$mp" in /sys/*) ;; *) ` + shq(n.tools.umount) + ` -l "$(printf '%b' "$mp")" || : ;; esac ;; esac`,
+		`  case "$mp" in /sys/*) ;; *) `+shq(n.tools.umount)+` -l "$(printf '%b' "$mp")" || : ;; esac ;; esac`,
 		"done",
 		"echo ready",
 		"read -r _ || :",
