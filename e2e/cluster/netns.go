@@ -21,7 +21,8 @@ type proxy struct {
 
 // ServeInNetns makes the API server reachable from inside the network
 // namespace at nsPath: it listens on 127.0.0.1:<free port> in that netns
-// (its loopback must be up) and forwards every connection, bytes untouched
+// (its loopback must be up: a listener there would be unreachable otherwise,
+// so a down lo is an error) and forwards every connection, bytes untouched
 // (TLS ends at the API server, whose certificate names IP 127.0.0.1), to the
 // API server in the host netns. It returns "https://127.0.0.1:<port>" and a
 // stop func that closes the listener and every forwarded connection and
@@ -29,12 +30,18 @@ type proxy struct {
 func (c *Cluster) ServeInNetns(nsPath string) (url string, stop func(), err error) {
 	var l net.Listener
 	err = ns.WithNetNSPath(nsPath, func(ns.NetNS) error {
-		var err error
+		lo, err := net.InterfaceByName("lo")
+		if err != nil {
+			return fmt.Errorf("loopback: %w", err)
+		}
+		if lo.Flags&net.FlagUp == 0 {
+			return fmt.Errorf("loopback lo is down: bring it up first")
+		}
 		l, err = net.Listen("tcp", "127.0.0.1:0") // the socket stays in this netns
 		return err
 	})
 	if err != nil {
-		return "", nil, fmt.Errorf("listen on 127.0.0.1 in netns %s (is lo up there?): %w", nsPath, err)
+		return "", nil, fmt.Errorf("listen on 127.0.0.1 in netns %s: %w", nsPath, err)
 	}
 	p := &proxy{l: l, target: c.hostAddr, conns: map[net.Conn]struct{}{}}
 	c.mu.Lock()

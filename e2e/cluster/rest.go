@@ -57,9 +57,12 @@ func (c *Cluster) PatchJSON(ctx context.Context, path string, ops any) error {
 	return c.patch(ctx, path, "application/json-patch+json", ops)
 }
 
-// Delete deletes the object at path (ErrNotFound when there is none).
+// Delete deletes the object at path at once (grace period 0: no kubelet runs
+// to finish a graceful deletion, so a Pod bound to a node would stay, marked
+// for deletion). ErrNotFound when there is none.
 func (c *Cluster) Delete(ctx context.Context, path string) error {
-	return c.do(ctx, http.MethodDelete, path, "", nil, nil)
+	opts := []byte(`{"apiVersion":"v1","kind":"DeleteOptions","gracePeriodSeconds":0}`)
+	return c.do(ctx, http.MethodDelete, path, "application/json", opts, nil)
 }
 
 func (c *Cluster) patch(ctx context.Context, path, contentType string, patch any) error {
