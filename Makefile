@@ -8,9 +8,9 @@ PKGS     := ./...
 TESTLOG  := $(BIN)/test.log
 SYSTOOLS := ovsdb-server:openvswitch-switch ovs-vswitchd:openvswitch-switch ovs-vsctl:openvswitch-switch \
             ip:iproute2 ethtool:ethtool nsenter:util-linux unshare:util-linux ping:iputils-ping \
-            iptables:iptables
+            iptables:iptables ipset:ipset etcd:etcd-server etcdctl:etcd-client
 
-.PHONY: all build test unit e2e demo lint bench clean deps
+.PHONY: all build test unit e2e demo lint bench clean deps components
 
 all: build
 
@@ -32,7 +32,13 @@ deps:
 	  apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; \
 	else echo "missing system packages (run 'make deps' as root): $$missing — e2e tests will skip"; fi
 
-test: deps build
+# components builds the real Multus, kube-apiserver and Kube-OVN the e2e
+# tests run against (versions pinned in e2e/components/versions.env) into
+# /var/cache/vf-offload/components: ~20 min cold on 2 cores, seconds warm.
+components:
+	e2e/components/build.sh
+
+test: deps build components
 	@mkdir -p $(BIN)
 	set -o pipefail; $(GO) test -count=1 -p 1 -v $(PKGS) 2>&1 | tee $(TESTLOG) | \
 	  grep -E '^(=== RUN|--- (PASS|FAIL|SKIP)|PASS|FAIL|ok|panic|\s+\S+_test\.go:)' | grep -v '^=== RUN'; \

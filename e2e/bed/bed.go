@@ -115,6 +115,10 @@ func Start(opts Options) (_ *Bed, err error) {
 		if binds, err = b.nodeRoot(); err != nil {
 			return b, err
 		}
+		// conf/'s NADs leave vf-offload's stateDir at its default and
+		// log to /var/log/vf-offload.log: the node's paths.
+		b.StateDir = b.NodePath("/var/lib/cni/vf-offload")
+		b.LogFile = b.NodePath("/var/log/vf-offload.log")
 	}
 	b.Bins.Path, b.Bins.Failed = maps.Clone(bins.Path), maps.Clone(bins.Failed)
 	for name, path := range opts.Plugins {

@@ -18,6 +18,7 @@ type Pod struct {
 	IP              *net.IPNet // in 10.16.0.0/16
 	Gateway         net.IP     // 10.16.0.1
 	MAC             net.HardwareAddr
+	UID             string // the Pod object's UID where an API server holds one (K8S_POD_UID)
 	bed             *Bed
 	gone            bool
 }
@@ -51,8 +52,12 @@ func (b *Bed) Pods() []*Pod {
 
 // CNIArgs are the CNI_ARGS a kubelet plus the stand-in's IP/MAC keys give.
 func (p *Pod) CNIArgs() [][2]string {
-	return [][2]string{{"IgnoreUnknown", "1"}, {"K8S_POD_NAMESPACE", p.Namespace}, {"K8S_POD_NAME", p.Name},
+	args := [][2]string{{"IgnoreUnknown", "1"}, {"K8S_POD_NAMESPACE", p.Namespace}, {"K8S_POD_NAME", p.Name},
 		{"K8S_POD_INFRA_CONTAINER_ID", p.ContainerID}, {"IP", p.IP.String()}, {"MAC", p.MAC.String()}}
+	if p.UID != "" {
+		args = append(args, [2]string{"K8S_POD_UID", p.UID})
+	}
+	return args
 }
 
 // CNIArgsString is CNIArgs in the CNI_ARGS environment format.

@@ -27,7 +27,7 @@ log() { printf 'components: %s\n' "$*" >&2; }
 srcdir() {
 	local dir dst=$work/$(echo "$1" | tr '/' '_')@$2
 	if [ ! -f "$dst/.complete" ]; then
-		dir=$(go mod download -json "$1@$2" | jq -r .Dir)
+		dir=$(go mod download -json "$1@$2" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
 		[ -d "$dir" ] || { log "go mod download $1@$2 gave no source"; exit 1; }
 		rm -rf "$dst"; cp -r "$dir" "$dst"; chmod -R u+w "$dst"; touch "$dst/.complete"
 	fi
@@ -46,8 +46,6 @@ build_multus() {
 	(cd "$src" && CGO_ENABLED=0 go build -mod=mod -trimpath \
 		-ldflags "-X $MULTUS_MODULE/pkg/multus.version=$MULTUS_VERSION" \
 		-o "$out/bin/multus" ./cmd/multus)
-	mkdir -p "$out/manifests"
-	cp "$src/deployments/multus-daemonset.yml" "$out/manifests/multus-daemonset.yml"
 	done_ multus "$stamp"
 }
 
@@ -92,8 +90,6 @@ build_kubeovn() {
 	local ld="-X $KUBE_OVN_MODULE/versions.VERSION=$KUBE_OVN_VERSION"
 	(cd "$tree" && CGO_ENABLED=0 go build -trimpath -ldflags "$ld" -o "$out/bin/kube-ovn" ./cmd/cni)
 	(cd "$tree" && CGO_ENABLED=0 go build -trimpath -buildmode=pie -ldflags "$ld" -o "$out/bin/kube-ovn-daemon" ./cmd/daemon)
-	mkdir -p "$out/manifests"
-	cp "$tree/charts/kube-ovn/templates/kube-ovn-crd.yaml" "$out/manifests/kube-ovn-crd.yaml"
 	done_ kube-ovn "$stamp"
 }
 
@@ -105,9 +101,23 @@ if [ "${1:-}" = "-print" ]; then
 	exit 0
 fi
 
+# manifests copies the files the tests take from the components' sources:
+# the NetworkAttachmentDefinition CRD (in Multus' DaemonSet manifest), Kube-OVN's
+# CRDs and its default-network conflist (what Multus delegates to by default).
+manifests() {
+	local m=$out/manifests multus kubeovn
+	multus=$(srcdir "$MULTUS_MODULE" "$MULTUS_VERSION")
+	kubeovn=$(srcdir "$KUBE_OVN_MODULE" "$KUBE_OVN_VERSION")
+	mkdir -p "$m"
+	cp "$multus/deployments/multus-daemonset.yml" "$m/multus-daemonset.yml"
+	cp "$kubeovn/charts/kube-ovn/templates/kube-ovn-crd.yaml" "$m/kube-ovn-crd.yaml"
+	cp "$kubeovn/dist/images/01-kube-ovn.conflist" "$m/01-kube-ovn.conflist"
+}
+
 mkdir -p "$out/bin"
 start=$(date +%s)
 build_multus
 build_kubeovn
 build_apiserver
+manifests
 log "all built in $(( $(date +%s) - start )) s into $out"
