@@ -6,17 +6,25 @@ BIN      := bin
 PLUGIN   := $(BIN)/vf-offload
 PKGS     := ./...
 TESTLOG  := $(BIN)/test.log
+IMAGE    ?= localhost/vf-offload:dev
 SYSTOOLS := ovsdb-server:openvswitch-switch ovs-vswitchd:openvswitch-switch ovs-vsctl:openvswitch-switch \
             ip:iproute2 ethtool:ethtool nsenter:util-linux unshare:util-linux ping:iputils-ping \
-            iptables:iptables ipset:ipset etcd:etcd-server etcdctl:etcd-client
+            iptables:iptables ipset:ipset etcd:etcd-server etcdctl:etcd-client \
+            buildah:buildah podman:podman runc:runc
 
-.PHONY: all build test unit e2e demo lint bench clean deps components
+.PHONY: all build image test unit e2e demo lint bench clean deps components
 
 all: build
 
 build:
 	@mkdir -p $(BIN)
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(PLUGIN) ./plugin
+
+# image builds the installer image (conf/Dockerfile, FROM scratch) from
+# $(PLUGIN) with buildah, offline; as root it installs buildah if missing.
+image: build
+	@command -v buildah >/dev/null 2>&1 || $(MAKE) --no-print-directory deps SYSTOOLS=buildah:buildah
+	conf/image.sh $(PLUGIN) $(IMAGE)
 
 # deps installs the system tools the e2e tests and the demo drive. As root it
 # runs apt-get for whatever is missing; otherwise it says what is missing and

@@ -2,10 +2,12 @@ package conf
 
 import (
 	"debug/elf"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -15,10 +17,11 @@ import (
 	"testing"
 )
 
-// No docker engine is needed here: these tests check what can be checked
-// of conf/Dockerfile without one. Its build stage must run the Makefile's
-// static build, and that command, run here, must give a static binary at
-// the path the DaemonSet copies.
+// No container engine is needed here: these tests check what can be
+// checked of conf/Dockerfile without one (e2e/image builds and runs it).
+// The image is FROM scratch with the Makefile's build in it, so that build
+// must give a static binary, and the image's entrypoint must be the
+// installer the DaemonSet runs.
 
 // goBuild is one `go build` command line.
 type goBuild struct {
@@ -76,23 +79,6 @@ func parseGoBuild(words []string, goCmd ...string) (goBuild, bool) {
 	return goBuild{}, false
 }
 
-// dockerfileBuild returns the Dockerfile's one `go build` command.
-func dockerfileBuild(t *testing.T) goBuild {
-	t.Helper()
-	var found []goBuild
-	for _, l := range dockerfileLines(t) {
-		if f := strings.Fields(l); strings.EqualFold(f[0], "RUN") {
-			if g, ok := parseGoBuild(f[1:], "go"); ok {
-				found = append(found, g)
-			}
-		}
-	}
-	if len(found) != 1 {
-		t.Fatalf("Dockerfile: %d `go build` commands, want 1", len(found))
-	}
-	return found[0]
-}
-
 // makeBuild returns the `go build` command of the Makefile's build target,
 // with $(VAR) expanded from the Makefile's VAR := value lines.
 func makeBuild(t *testing.T) goBuild {
@@ -125,57 +111,6 @@ func makeBuild(t *testing.T) goBuild {
 	}
 	t.Fatal("Makefile: no `go build` in the build target")
 	return goBuild{}
-}
-
-// TestDockerfileBuildMatchesMake: the image is built the way `make build`
-// builds (no cgo, -trimpath, ./plugin), cross-compiled for the target
-// platform, by a Go at least as new as go.mod asks for.
-func TestDockerfileBuildMatchesMake(t *testing.T) {
-	d, m := dockerfileBuild(t), makeBuild(t)
-	if d.env["CGO_ENABLED"] != "0" || m.env["CGO_ENABLED"] != "0" {
-		t.Errorf("CGO_ENABLED: Dockerfile %q, Makefile %q, want 0 in both", d.env["CGO_ENABLED"], m.env["CGO_ENABLED"])
-	}
-	if !slices.Equal(d.flags(), m.flags()) || !slices.Contains(m.flags(), "-trimpath") {
-		t.Errorf("go build flags: Dockerfile %v, Makefile %v, want the same, with -trimpath", d.flags(), m.flags())
-	}
-	if !slices.Equal(d.pkgs(), m.pkgs()) || !slices.Equal(m.pkgs(), []string{"./plugin"}) {
-		t.Errorf("go build packages: Dockerfile %v, Makefile %v, want ./plugin in both", d.pkgs(), m.pkgs())
-	}
-	if d.env["GOOS"] != "$TARGETOS" || d.env["GOARCH"] != "$TARGETARCH" {
-		t.Errorf("Dockerfile: GOOS=%q GOARCH=%q, want $TARGETOS and $TARGETARCH (cross-compiled for the image's platform)", d.env["GOOS"], d.env["GOARCH"])
-	}
-	for k := range d.env {
-		if _, ok := m.env[k]; !ok && k != "GOOS" && k != "GOARCH" {
-			t.Errorf("Dockerfile sets %s for go build, the Makefile does not", k)
-		}
-	}
-	if filepath.Base(m.out) != pluginBinaryName || filepath.Base(d.out) != pluginBinaryName {
-		t.Errorf("go build -o: Dockerfile %q, Makefile %q, want both named %s", d.out, m.out, pluginBinaryName)
-	}
-
-	// The golang image must be at least the go directive of go.mod.
-	gomod, err := os.ReadFile("../go.mod")
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := regexp.MustCompile(`(?m)^go (\d+)\.(\d+)`).FindSubmatch(gomod)
-	var img []string
-	for _, l := range dockerfileLines(t) {
-		if f := strings.Fields(l); strings.EqualFold(f[0], "FROM") {
-			for _, w := range f[1:] {
-				if m := regexp.MustCompile(`^golang:(\d+)\.(\d+)`).FindStringSubmatch(w); m != nil {
-					img = m
-				}
-			}
-		}
-	}
-	if want == nil || img == nil {
-		t.Fatalf("go directive %q or golang image %q not found", want, img)
-	}
-	num := func(a, b string) int { x, _ := strconv.Atoi(a); y, _ := strconv.Atoi(b); return x*1000 + y }
-	if num(img[1], img[2]) < num(string(want[1]), string(want[2])) {
-		t.Errorf("Dockerfile builds with golang:%s.%s, go.mod wants go %s.%s", img[1], img[2], want[1], want[2])
-	}
 }
 
 // staticELF returns nil when the file is an ELF executable with no program
@@ -213,53 +148,140 @@ func TestStaticELFCheck(t *testing.T) {
 	}
 }
 
-// TestDockerfileBuildIsStatic runs the Dockerfile's build command here (for
-// this machine's platform, as TARGETOS/TARGETARCH would be), places the
-// result as the final stage's COPY does, and checks that the DaemonSet's
-// cp finds a static executable there that answers CNI_COMMAND=VERSION.
-func TestDockerfileBuildIsStatic(t *testing.T) {
+// image is what conf/Dockerfile makes.
+type image struct {
+	src        string   // COPY source, relative to the build context
+	binary     string   // COPY destination: the binary in the image
+	user       string   // USER
+	entrypoint []string // ENTRYPOINT, exec form
+}
+
+// dockerfileImage reads conf/Dockerfile, which must be one FROM scratch
+// stage whose only file is the binary: no RUN (nothing to run it with),
+// one COPY, USER, ENTRYPOINT in exec form.
+func dockerfileImage(t *testing.T) image {
+	t.Helper()
+	var img image
+	var from []string
+	copies := 0
+	for _, l := range dockerfileLines(t) {
+		f := strings.Fields(l)
+		switch strings.ToUpper(f[0]) {
+		case "FROM":
+			from = append(from, strings.Join(f[1:], " "))
+		case "COPY", "ADD":
+			copies++
+			if strings.ToUpper(f[0]) != "COPY" || len(f) != 3 {
+				t.Errorf("Dockerfile: %q, want COPY <binary> <path in the image>", l)
+				continue
+			}
+			img.src, img.binary = f[1], f[2]
+		case "USER":
+			img.user = strings.Join(f[1:], " ")
+		case "ENTRYPOINT":
+			if err := json.Unmarshal([]byte(strings.TrimSpace(l[len(f[0]):])), &img.entrypoint); err != nil {
+				t.Errorf("Dockerfile: ENTRYPOINT is not in exec form (a scratch image has no shell): %v", err)
+			}
+		case "RUN":
+			t.Errorf("Dockerfile: %q: a scratch image has nothing to run it with", l)
+		}
+	}
+	if !slices.Equal(from, []string{"scratch"}) {
+		t.Errorf("Dockerfile: FROM %q, want one stage FROM scratch (built offline from bin/vf-offload)", from)
+	}
+	if copies != 1 || img.binary == "" {
+		t.Fatalf("Dockerfile: %d COPY/ADD instructions, want one COPY of the binary", copies)
+	}
+	if path.Base(img.binary) != pluginBinaryName || !path.IsAbs(img.binary) {
+		t.Errorf("Dockerfile: binary installed at %q, want an absolute path ending in /%s", img.binary, pluginBinaryName)
+	}
+	return img
+}
+
+// TestDockerfileScratch: the image is the Makefile's static build, run as
+// a non-root user, with the installer as entrypoint; docker's context and
+// `make image` feed it that file.
+func TestDockerfileScratch(t *testing.T) {
+	img := dockerfileImage(t)
+	m := makeBuild(t)
+	if img.src != m.out {
+		t.Errorf("Dockerfile copies %q, `make build` writes %q", img.src, m.out)
+	}
+	if m.env["CGO_ENABLED"] != "0" || !slices.Contains(m.flags(), "-trimpath") || !slices.Equal(m.pkgs(), []string{"./plugin"}) {
+		t.Errorf("make build: env %v flags %v packages %v, want CGO_ENABLED=0 (a scratch image has no libc), -trimpath, ./plugin", m.env, m.flags(), m.pkgs())
+	}
+	uid, gid, _ := strings.Cut(img.user, ":")
+	if u, err := strconv.Atoi(uid); err != nil || u == 0 {
+		t.Errorf("Dockerfile: USER %q, want a numeric non-root uid (runAsNonRoot can only check a number)", img.user)
+	}
+	if _, err := strconv.Atoi(gid); err != nil {
+		t.Errorf("Dockerfile: USER %q, want a numeric group", img.user)
+	}
+	if !slices.Equal(img.entrypoint, []string{img.binary, "install"}) {
+		t.Errorf("Dockerfile: ENTRYPOINT %q, want [%q \"install\"]", img.entrypoint, img.binary)
+	}
+
+	// docker's context: everything ignored but the binary.
+	b, err := os.ReadFile("Dockerfile.dockerignore")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var patterns []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
+			patterns = append(patterns, l)
+		}
+	}
+	if want := []string{"*", "!" + img.src}; !slices.Equal(patterns, want) {
+		t.Errorf("Dockerfile.dockerignore: %q, want %q (the context is the binary only)", patterns, want)
+	}
+
+	// make image: the build, then conf/image.sh on its output.
+	mk, err := os.ReadFile("../Makefile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rule := regexp.MustCompile(`(?m)^image:\s*(.*)\n((?:\t.*\n)+)`).FindSubmatch(mk)
+	if rule == nil || !slices.Contains(strings.Fields(string(rule[1])), "build") ||
+		!regexp.MustCompile(`(?m)^\tconf/image\.sh \$\(PLUGIN\) \$\(IMAGE\)$`).Match(rule[2]) {
+		t.Errorf("Makefile: want `image: build` running `conf/image.sh $(PLUGIN) $(IMAGE)`, got %q", rule)
+	}
+	sh, err := os.ReadFile("image.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`(?m)^buildah bud .*--file "\$conf/Dockerfile"`).Match(sh) ||
+		!strings.Contains(string(sh), `cp "$bin" "$ctx/`+img.src+`"`) {
+		t.Errorf("conf/image.sh: want buildah bud on conf/Dockerfile with the binary copied to %s in the context", img.src)
+	}
+}
+
+// TestImageBinaryIsStatic runs the Makefile's build command here, as `make
+// image` does before building the image, and checks that the file the image
+// gets is a static executable for this machine that answers
+// CNI_COMMAND=VERSION and has the installer of the entrypoint.
+func TestImageBinaryIsStatic(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the plugin; skipped with -short")
 	}
 	goBin, err := exec.LookPath("go")
 	if err != nil {
 		if goBin = filepath.Join(runtime.GOROOT(), "bin", "go"); !fileExists(goBin) {
-			t.Skip("no go command to run the Dockerfile's build with")
+			t.Skip("no go command to run the Makefile's build with")
 		}
 	}
-	d := dockerfileBuild(t)
-	root := t.TempDir()
-	buildOut := filepath.Join(root, "build", d.out)
-	args := slices.Clone(d.args)
-	args[slices.Index(args, "-o")+1] = buildOut
+	m := makeBuild(t)
+	bin := filepath.Join(t.TempDir(), m.out)
+	args := slices.Clone(m.args)
+	args[slices.Index(args, "-o")+1] = bin
 	cmd := exec.Command(goBin, append([]string{"build"}, args...)...)
-	cmd.Dir = ".." // WORKDIR /src holds the whole repository (COPY . .)
+	cmd.Dir = ".."
 	cmd.Env = os.Environ()
-	for k, v := range d.env {
-		v = strings.NewReplacer("$TARGETOS", runtime.GOOS, "$TARGETARCH", runtime.GOARCH).Replace(v)
+	for k, v := range m.env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("%s (env %v): %v\n%s", cmd, d.env, err, out)
-	}
-
-	// COPY --from=build <d.out> <dst>, then the DaemonSet copies <src>.
-	dst := dockerfileFinalBinary(t)
-	final := filepath.Join(root, "final", dst)
-	data, err := os.ReadFile(buildOut)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(final, data, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	src := installerSource(t)
-	bin := filepath.Join(root, "final", src)
-	if !fileExists(bin) {
-		t.Fatalf("the DaemonSet copies %s, which the image does not have (the binary is at %s)", src, dst)
+		t.Fatalf("%s (env %v): %v\n%s", cmd, m.env, err, out)
 	}
 	if err := staticELF(bin); err != nil {
 		t.Errorf("image binary: %v", err)
@@ -274,7 +296,6 @@ func TestDockerfileBuildIsStatic(t *testing.T) {
 	}
 	f.Close()
 
-	// The installer's own check: the binary starts and answers VERSION.
 	v := exec.Command(bin)
 	v.Env = []string{"CNI_COMMAND=VERSION"}
 	v.Stdin = strings.NewReader("")
@@ -282,26 +303,39 @@ func TestDockerfileBuildIsStatic(t *testing.T) {
 	if err != nil || !strings.Contains(string(out), `"supportedVersions"`) {
 		t.Errorf("CNI_COMMAND=VERSION %s: %v\n%s", bin, err, out)
 	}
+	img := dockerfileImage(t)
+	h := exec.Command(bin, append(img.entrypoint[1:], "--help")...)
+	h.Env = []string{}
+	out, err = h.Output()
+	if err != nil || !strings.HasPrefix(string(out), "usage: vf-offload install") {
+		t.Errorf("%s %q --help: %v\n%s", bin, img.entrypoint[1:], err, out)
+	}
 }
 
-// installerSource is the path in the image the DaemonSet's cp reads.
-func installerSource(t *testing.T) string {
+// dockerfileLines returns the instructions of conf/Dockerfile, continuation
+// lines joined, comments dropped.
+func dockerfileLines(t *testing.T) []string {
 	t.Helper()
-	m := loadManifests(t)
-	for _, ds := range m.daemonSets {
-		spec := ds.Spec.Template.Spec
-		for _, c := range slices.Concat(spec.InitContainers, spec.Containers) {
-			for _, cmd := range shellCommands(strings.Join(slices.Concat(c.Command, c.Args), "\n")) {
-				if cmd[0] == "cp" || cmd[0] == "install" {
-					if a := args(cmd); len(a) == 2 {
-						return a[0]
-					}
-				}
-			}
-		}
+	b, err := os.ReadFile("Dockerfile")
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatal("no DaemonSet container copies the binary")
-	return ""
+	var lines []string
+	var cur string
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(strings.TrimSpace(l), "#") {
+			continue
+		}
+		if strings.HasSuffix(l, "\\") {
+			cur += strings.TrimSuffix(l, "\\") + " "
+			continue
+		}
+		if s := strings.TrimSpace(cur + l); s != "" {
+			lines = append(lines, s)
+		}
+		cur = ""
+	}
+	return lines
 }
 
 func fileExists(p string) bool {

@@ -577,128 +577,10 @@ func TestCrossReferences(t *testing.T) {
 	}
 }
 
-// dockerfileFinalBinary returns the destination of the binary copied into
-// the final stage of conf/Dockerfile, after checking that the builder writes
-// the same file it copies.
-func dockerfileFinalBinary(t *testing.T) string {
+// installer is the DaemonSet container that writes to the host: the one
+// mounting a hostPath volume, with that volume's host path.
+func installer(t *testing.T, ds *appsv1.DaemonSet) (corev1.Container, corev1.VolumeMount, string) {
 	t.Helper()
-	lines := dockerfileLines(t)
-	stage := -1
-	stageNames := map[string]int{}
-	builtBy := map[int]string{} // stage -> -o path of `go build`
-	type cp struct {
-		stage    int
-		from     string
-		src, dst string
-	}
-	var copies []cp
-	for _, l := range lines {
-		f := strings.Fields(l)
-		switch strings.ToUpper(f[0]) {
-		case "FROM":
-			stage++
-			if len(f) >= 4 && strings.EqualFold(f[len(f)-2], "AS") {
-				stageNames[f[len(f)-1]] = stage
-			}
-		case "RUN":
-			if i := slices.Index(f, "-o"); i >= 0 && i+1 < len(f) && slices.Contains(f, "build") {
-				builtBy[stage] = f[i+1]
-				if !slices.Contains(f, "-trimpath") || !slices.Contains(f, "./plugin") || !strings.Contains(l, "CGO_ENABLED=0") {
-					t.Errorf("Dockerfile: build line %q lacks CGO_ENABLED=0, -trimpath or ./plugin", l)
-				}
-			}
-		case "COPY":
-			if len(f) == 4 && strings.HasPrefix(f[1], "--from=") {
-				copies = append(copies, cp{stage, strings.TrimPrefix(f[1], "--from="), f[2], f[3]})
-			}
-		}
-	}
-	if stage < 1 {
-		t.Fatalf("Dockerfile: want a multi-stage build, found %d stage(s)", stage+1)
-	}
-	var dst string
-	for _, c := range copies {
-		if c.stage != stage {
-			continue
-		}
-		from, ok := stageNames[c.from]
-		if !ok {
-			t.Errorf("Dockerfile: COPY --from=%s names no earlier stage", c.from)
-			continue
-		}
-		if out := builtBy[from]; out != "" && out == c.src {
-			dst = c.dst
-		}
-	}
-	if dst == "" {
-		t.Fatalf("Dockerfile: the final stage copies no binary built by `go build -o` in an earlier stage")
-	}
-	if path.Base(dst) != pluginBinaryName || !path.IsAbs(dst) {
-		t.Errorf("Dockerfile: binary installed at %q, want an absolute path ending in /%s", dst, pluginBinaryName)
-	}
-	return dst
-}
-
-// dockerfileLines returns the instructions of conf/Dockerfile, continuation
-// lines joined, comments dropped.
-func dockerfileLines(t *testing.T) []string {
-	t.Helper()
-	b, err := os.ReadFile("Dockerfile")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var lines []string
-	var cur string
-	for _, l := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(strings.TrimSpace(l), "#") {
-			continue
-		}
-		if strings.HasSuffix(l, "\\") {
-			cur += strings.TrimSuffix(l, "\\") + " "
-			continue
-		}
-		if s := strings.TrimSpace(cur + l); s != "" {
-			lines = append(lines, s)
-		}
-		cur = ""
-	}
-	return lines
-}
-
-// shellCommands splits a shell script into simple commands (fields), at
-// newlines, ";", "&&" and "||". Good enough for the installer's script,
-// which has no quoting around the paths.
-func shellCommands(script string) [][]string {
-	r := strings.NewReplacer("&&", "\n", "||", "\n", ";", "\n")
-	var out [][]string
-	for _, l := range strings.Split(r.Replace(script), "\n") {
-		if f := strings.Fields(l); len(f) > 0 {
-			out = append(out, f)
-		}
-	}
-	return out
-}
-
-func args(cmd []string) []string {
-	var a []string
-	for _, s := range cmd[1:] {
-		if !strings.HasPrefix(s, "-") {
-			a = append(a, s)
-		}
-	}
-	return a
-}
-
-// TestInstallerMatchesImage checks that the DaemonSet copies the very path
-// the Dockerfile puts the binary at, into a hostPath volume of /opt/cni/bin,
-// by copy to a temporary name in the target directory and rename.
-func TestInstallerMatchesImage(t *testing.T) {
-	binary := dockerfileFinalBinary(t)
-	m := loadManifests(t)
-	if len(m.daemonSets) != 1 {
-		t.Fatalf("want one DaemonSet, got %d", len(m.daemonSets))
-	}
-	ds := m.daemonSets[0]
 	spec := ds.Spec.Template.Spec
 	hostPaths := map[string]string{}
 	for _, v := range spec.Volumes {
@@ -706,63 +588,55 @@ func TestInstallerMatchesImage(t *testing.T) {
 			hostPaths[v.Name] = v.HostPath.Path
 		}
 	}
-	if len(hostPaths) != 1 {
-		t.Errorf("DaemonSet mounts %d hostPath volumes (%v), want only %s", len(hostPaths), hostPaths, hostCNIBinDir)
-	}
-	installers := 0
+	var found []corev1.Container
+	var mount corev1.VolumeMount
 	for _, c := range slices.Concat(spec.InitContainers, spec.Containers) {
-		script := strings.Join(slices.Concat(c.Command, c.Args), "\n")
-		var cpCmd, mvCmd []string
-		for _, cmd := range shellCommands(script) {
-			switch cmd[0] {
-			case "cp", "install":
-				cpCmd = args(cmd)
-			case "mv":
-				mvCmd = args(cmd)
-			}
-		}
-		if cpCmd == nil {
-			continue
-		}
-		installers++
-		if len(cpCmd) != 2 {
-			t.Fatalf("container %s: cp %v, want cp <image path> <temporary file>", c.Name, cpCmd)
-		}
-		if cpCmd[0] != binary {
-			t.Errorf("container %s copies %q, but the Dockerfile installs the binary at %q", c.Name, cpCmd[0], binary)
-		}
-		tmp := cpCmd[1]
-		if len(mvCmd) != 2 || mvCmd[0] != tmp {
-			t.Fatalf("container %s: want `mv %s <dir>/%s` after the copy, got mv %v", c.Name, tmp, pluginBinaryName, mvCmd)
-		}
-		final := mvCmd[1]
-		if path.Dir(tmp) != path.Dir(final) {
-			t.Errorf("container %s: temporary file %s is not in the target directory %s, so the rename is not atomic", c.Name, tmp, path.Dir(final))
-		}
-		if path.Base(final) != pluginBinaryName || path.Base(tmp) == pluginBinaryName {
-			t.Errorf("container %s: copies to %s and renames to %s; want a temporary name renamed to %s", c.Name, tmp, final, pluginBinaryName)
-		}
-		mounted := false
 		for _, vm := range c.VolumeMounts {
-			if vm.MountPath == path.Dir(final) {
-				mounted = true
-				hp, ok := hostPaths[vm.Name]
-				if !ok {
-					t.Errorf("container %s: %s is not a hostPath volume", c.Name, vm.MountPath)
-				} else if hp != hostCNIBinDir {
-					t.Errorf("container %s: %s is hostPath %q, want %q", c.Name, vm.MountPath, hp, hostCNIBinDir)
-				}
-				if vm.ReadOnly {
-					t.Errorf("container %s: %s is mounted read-only", c.Name, vm.MountPath)
-				}
+			if _, ok := hostPaths[vm.Name]; ok {
+				found = append(found, c)
+				mount = vm
 			}
-		}
-		if !mounted {
-			t.Errorf("container %s installs into %s, which is no volume mount", c.Name, path.Dir(final))
 		}
 	}
-	if installers != 1 {
-		t.Errorf("DaemonSet: %d containers run cp, want 1", installers)
+	if len(found) != 1 {
+		t.Fatalf("DaemonSet: %d container mounts of a hostPath volume, want 1 (the installer)", len(found))
+	}
+	return found[0], mount, hostPaths[mount.Name]
+}
+
+// TestInstallerMatchesImage checks that the DaemonSet runs the image's
+// installer on the binary the Dockerfile puts in the image, into the
+// mount of the host's /opt/cni/bin, and stays up (--sleep): the pod is one
+// container, the installer.
+func TestInstallerMatchesImage(t *testing.T) {
+	img := dockerfileImage(t)
+	m := loadManifests(t)
+	if len(m.daemonSets) != 1 {
+		t.Fatalf("want one DaemonSet, got %d", len(m.daemonSets))
+	}
+	ds := m.daemonSets[0]
+	spec := ds.Spec.Template.Spec
+	if n := len(spec.InitContainers) + len(spec.Containers); n != 1 || len(spec.Containers) != 1 {
+		t.Errorf("DaemonSet: %d init containers and %d containers, want only the installer container", len(spec.InitContainers), len(spec.Containers))
+	}
+	c, mount, hostPath := installer(t, ds)
+	if hostPath != hostCNIBinDir {
+		t.Errorf("container %s: %s is hostPath %q, want %q", c.Name, mount.MountPath, hostPath, hostCNIBinDir)
+	}
+	for _, v := range spec.Volumes {
+		if v.Name == mount.Name && (v.HostPath.Type == nil || *v.HostPath.Type != corev1.HostPathDirectory) {
+			t.Errorf("hostPath %s: type %v, want Directory (fail rather than create it)", hostPath, v.HostPath.Type)
+		}
+	}
+	if mount.ReadOnly {
+		t.Errorf("container %s: %s is mounted read-only", c.Name, mount.MountPath)
+	}
+	want := []string{img.binary, "install", "--target", mount.MountPath, "--sleep"}
+	if got := slices.Concat(c.Command, c.Args); !slices.Equal(got, want) {
+		t.Errorf("container %s runs %q, want %q", c.Name, got, want)
+	}
+	if !slices.Equal(img.entrypoint, want[:2]) {
+		t.Errorf("Dockerfile ENTRYPOINT %q, want %q: the installer the DaemonSet runs", img.entrypoint, want[:2])
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/vf-offload/vf-offload/pkg/config"
 	"github.com/vf-offload/vf-offload/pkg/inspect"
+	"github.com/vf-offload/vf-offload/pkg/install"
 	"github.com/vf-offload/vf-offload/pkg/offload"
 	"github.com/vf-offload/vf-offload/pkg/setup"
 )
@@ -22,6 +23,9 @@ func main() {
 	}
 	if len(os.Args) > 1 && os.Args[1] == "setup-pf" && os.Getenv("CNI_COMMAND") == "" {
 		os.Exit(setup.Main(os.Args[2:], os.Stdout, os.Stderr))
+	}
+	if len(os.Args) > 1 && os.Args[1] == "install" && os.Getenv("CNI_COMMAND") == "" {
+		os.Exit(install.Main(os.Args[2:], os.Stdout, os.Stderr))
 	}
 	if e := offload.RefuseOversizedEnv(); e != nil {
 		_ = e.Print()
