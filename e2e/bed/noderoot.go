@@ -17,15 +17,17 @@ func (b *Bed) nodeRoot() ([]nic.Bind, error) {
 		{Src: filepath.Join(b.RootDir, "var", "log"), Dst: "/var/log"},
 		{Src: filepath.Join(b.RootDir, "etc", "openvswitch"), Dst: "/etc/openvswitch"},
 		{Src: b.OVS.RunDir, Dst: "/run/openvswitch"},
+		// device-info files (device plugin's dp/, Multus' cni/)
+		{Src: filepath.Join(b.RootDir, "run", "k8s.cni.cncf.io"), Dst: "/run/k8s.cni.cncf.io"},
 	}
 	for _, x := range binds {
 		if err := os.MkdirAll(x.Src, 0o755); err != nil {
 			return nil, fmt.Errorf("node root %s: %w", x.Src, err)
 		}
 		// The mount points exist on any node with Open vSwitch installed,
-		// but /run/openvswitch only once its service ran: make it, as the
-		// service does (a tmpfs directory, empty on the test machine).
-		if _, err := os.Stat(x.Dst); os.IsNotExist(err) && x.Dst == "/run/openvswitch" {
+		// but those under /run only once a service made them: make them
+		// as it would (tmpfs directories, left empty on the test machine).
+		if _, err := os.Stat(x.Dst); os.IsNotExist(err) && strings.HasPrefix(x.Dst, "/run/") {
 			if err := os.MkdirAll(x.Dst, 0o755); err != nil {
 				return nil, fmt.Errorf("mount point %s: %w", x.Dst, err)
 			}
@@ -41,6 +43,9 @@ func (b *Bed) nodeRoot() ([]nic.Bind, error) {
 func (b *Bed) NodePath(p string) string {
 	if b.RootDir == "" {
 		return p
+	}
+	if rest, ok := strings.CutPrefix(p, "/var/run/"); ok {
+		p = "/run/" + rest
 	}
 	if rest, ok := strings.CutPrefix(p, "/run/openvswitch"); ok {
 		return b.OVS.RunDir + rest
