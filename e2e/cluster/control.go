@@ -44,7 +44,7 @@ func (c *Cluster) apiserverArgs(port int) []string {
 		"--tls-private-key-file=" + p.keyFile,
 		"--client-ca-file=" + p.caFile,
 		"--service-account-issuer=https://kubernetes.default.svc.cluster.local",
-		"--service-account-key-file=" + p.saKeyFile,
+		"--service-account-key-file=" + p.saPubFile,
 		"--service-account-signing-key-file=" + p.saKeyFile,
 		"--token-auth-file=" + p.tokenFile,
 		"--authorization-mode=RBAC",

@@ -22,7 +22,8 @@ type pki struct {
 	caFile     string
 	certFile   string // serving certificate, SAN IP:127.0.0.1 among others
 	keyFile    string
-	saKeyFile  string // service-account signing key (its public half verifies)
+	saKeyFile  string // service-account signing key
+	saPubFile  string // its public half, which verifies the tokens
 	tokenFile  string // --token-auth-file with the admin token
 	adminToken string
 }
@@ -38,6 +39,7 @@ func newPKI(dir string) (*pki, error) {
 		certFile:  filepath.Join(dir, "apiserver.crt"),
 		keyFile:   filepath.Join(dir, "apiserver.key"),
 		saKeyFile: filepath.Join(dir, "sa.key"),
+		saPubFile: filepath.Join(dir, "sa.pub"),
 		tokenFile: filepath.Join(dir, "tokens.csv"),
 	}
 	now := time.Now()
@@ -87,6 +89,10 @@ func newPKI(dir string) (*pki, error) {
 	if err != nil {
 		return nil, fmt.Errorf("generate service-account key: %w", err)
 	}
+	saPub, err := x509.MarshalPKIXPublicKey(&saKey.PublicKey)
+	if err != nil {
+		return nil, fmt.Errorf("encode service-account public key: %w", err)
+	}
 	tok := make([]byte, 16)
 	if _, err := rand.Read(tok); err != nil {
 		return nil, fmt.Errorf("generate admin token: %w", err)
@@ -101,6 +107,7 @@ func newPKI(dir string) (*pki, error) {
 		{p.certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})},
 		{p.keyFile, keyPEM(key)},
 		{p.saKeyFile, keyPEM(saKey)},
+		{p.saPubFile, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: saPub})},
 		{p.tokenFile, []byte(p.adminToken + `,admin,admin,"system:masters"` + "\n")},
 	}
 	for _, f := range files {
