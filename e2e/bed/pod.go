@@ -51,13 +51,16 @@ func (b *Bed) Pods() []*Pod {
 }
 
 // CNIArgs are the CNI_ARGS a kubelet plus the stand-in's IP/MAC keys give.
+// A pod that is an API object (UID set) gets exactly the kubelet's keys:
+// Multus refuses the stand-in's IP key, and the real Kube-OVN reads its
+// addresses from the pod's annotations.
 func (p *Pod) CNIArgs() [][2]string {
 	args := [][2]string{{"IgnoreUnknown", "1"}, {"K8S_POD_NAMESPACE", p.Namespace}, {"K8S_POD_NAME", p.Name},
-		{"K8S_POD_INFRA_CONTAINER_ID", p.ContainerID}, {"IP", p.IP.String()}, {"MAC", p.MAC.String()}}
+		{"K8S_POD_INFRA_CONTAINER_ID", p.ContainerID}}
 	if p.UID != "" {
-		args = append(args, [2]string{"K8S_POD_UID", p.UID})
+		return append(args, [2]string{"K8S_POD_UID", p.UID})
 	}
-	return args
+	return append(args, [2]string{"IP", p.IP.String()}, [2]string{"MAC", p.MAC.String()})
 }
 
 // CNIArgsString is CNIArgs in the CNI_ARGS environment format.

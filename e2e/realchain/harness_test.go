@@ -73,6 +73,13 @@ func newNode(t *testing.T) *node {
 		DaemonBin: env.comps.Get("kube-ovn-daemon").Path, Kubeconfig: kubeconfig, Nets: all})
 	t.Cleanup(func() {
 		if k != nil {
+			if t.Failed() {
+				if k.Binder != nil {
+					t.Logf("ovn-installed stand-in: bound %v, errors %v", k.Binder.Bound, k.Binder.Errs)
+				}
+				out, _ := b.OVS.Vsctl("--columns=name,ofport,error,external_ids", "list", "interface")
+				t.Logf("OVS interfaces:\n%s", out)
+			}
 			if err := k.Close(); err != nil {
 				t.Errorf("stop kube-ovn daemon: %v", err)
 			}

@@ -48,8 +48,11 @@ func StartNode(ctx context.Context, b *bed.Bed, api API, o NodeOptions) (_ *Node
 			err = errors.Join(err, n.Close())
 		}
 	}()
-	if err := os.MkdirAll(n.VFMACs, 0o755); err != nil {
-		return n, err
+	// the DaemonSet's hostPath mounts: its log dir, next to the VF MAC record
+	for _, d := range []string{n.VFMACs, b.NodePath("/var/log/kube-ovn")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return n, err
+		}
 	}
 	mac := make(net.HardwareAddr, 6)
 	_, _ = rand.Read(mac[3:])

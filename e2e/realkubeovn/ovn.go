@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-logr/logr/funcr"
 	"github.com/ovn-kubernetes/libovsdb/cache"
 	"github.com/ovn-kubernetes/libovsdb/client"
 	"github.com/ovn-kubernetes/libovsdb/model"
@@ -31,6 +32,13 @@ type Binder struct {
 	kick   chan struct{}
 	mu     sync.Mutex
 	Bound  []string
+	Errs   []error // what failed, for a test's failure message
+}
+
+func (b *Binder) fail(err error) {
+	b.mu.Lock()
+	b.Errs = append(b.Errs, err)
+	b.mu.Unlock()
 }
 
 // StartBinder connects to the OVSDB at endpoint ("unix:<path>") and marks
@@ -40,7 +48,9 @@ func StartBinder(ctx context.Context, endpoint string) (*Binder, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ovn stand-in: model: %w", err)
 	}
-	c, err := client.NewOVSDBClient(dbm, client.WithEndpoint(endpoint))
+	b := &Binder{kick: make(chan struct{}, 1)}
+	lg := funcr.New(func(prefix, args string) { b.fail(fmt.Errorf("libovsdb: %s %s", prefix, args)) }, funcr.Options{Verbosity: 0})
+	c, err := client.NewOVSDBClient(dbm, client.WithEndpoint(endpoint), client.WithLogger(&lg))
 	if err != nil {
 		return nil, fmt.Errorf("ovn stand-in: client for %s: %w", endpoint, err)
 	}
@@ -49,7 +59,7 @@ func StartBinder(ctx context.Context, endpoint string) (*Binder, error) {
 	if err := c.Connect(cctx); err != nil {
 		return nil, fmt.Errorf("ovn stand-in: connect %s: %w", endpoint, err)
 	}
-	b := &Binder{c: c, kick: make(chan struct{}, 1)}
+	b.c = c
 	poke := func() {
 		select {
 		case b.kick <- struct{}{}:
@@ -60,7 +70,10 @@ func StartBinder(ctx context.Context, endpoint string) (*Binder, error) {
 		AddFunc:    func(string, model.Model) { poke() },
 		UpdateFunc: func(string, model.Model, model.Model) { poke() },
 	})
-	if _, err := c.Monitor(cctx, c.NewMonitor(client.WithTable(&iface{}))); err != nil {
+	// Monitor only the model's columns: updates of columns the model
+	// lacks would fail to apply to the cache.
+	var row iface
+	if _, err := c.Monitor(cctx, c.NewMonitor(client.WithTable(&row, &row.Name, &row.ExternalIDs, &row.Ofport))); err != nil {
 		c.Close()
 		return nil, fmt.Errorf("ovn stand-in: monitor Interface: %w", err)
 	}
@@ -74,14 +87,18 @@ func StartBinder(ctx context.Context, endpoint string) (*Binder, error) {
 
 func (b *Binder) run(ctx context.Context) {
 	defer b.wg.Done()
+	tick := time.NewTicker(500 * time.Millisecond) // a safety net; events drive it
+	defer tick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-b.kick:
+		case <-tick.C:
 		}
 		var rows []iface
 		if err := b.c.List(ctx, &rows); err != nil {
+			b.fail(fmt.Errorf("list interfaces: %w", err))
 			continue
 		}
 		for i := range rows {
@@ -92,15 +109,22 @@ func (b *Binder) run(ctx context.Context) {
 			ops, err := b.c.Where(r).Mutate(r, model.Mutation{Field: &r.ExternalIDs, Mutator: ovsdb.MutateOperationInsert,
 				Value: map[string]string{"ovn-installed": "true"}})
 			if err != nil {
+				b.fail(fmt.Errorf("mutate %s: %w", r.Name, err))
 				continue
 			}
 			tctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-			if _, err := b.c.Transact(tctx, ops...); err == nil {
-				b.mu.Lock()
-				b.Bound = append(b.Bound, r.Name)
-				b.mu.Unlock()
-			}
+			res, err := b.c.Transact(tctx, ops...)
 			cancel()
+			if err == nil {
+				_, err = ovsdb.CheckOperationResults(res, ops)
+			}
+			if err != nil {
+				b.fail(fmt.Errorf("set ovn-installed on %s: %w", r.Name, err))
+				continue
+			}
+			b.mu.Lock()
+			b.Bound = append(b.Bound, r.Name)
+			b.mu.Unlock()
 		}
 	}
 }
@@ -111,3 +135,6 @@ func (b *Binder) Close() {
 	b.wg.Wait()
 	b.c.Close()
 }
+
+// Connected says whether the stand-in's OVSDB session is up.
+func (b *Binder) Connected() bool { return b.c.Connected() }
