@@ -113,7 +113,7 @@ func (n *node) multusConflist(kubeconfig string) bed.Conflist {
 	version, _ := delegate["cniVersion"].(string)
 	return bed.Conflist{Name: "multus-cni-network", CNIVersion: version, Plugins: []map[string]any{{
 		"type": "multus", "kubeconfig": kubeconfig, "binDir": n.b.CNIPath,
-		"cniDir": "/var/lib/cni/multus", "logFile": "/var/log/multus.log", "logLevel": "debug",
+		"cniDir": "/var/lib/cni/multus", "logFile": "/var/log/multus.log", "logLevel": "debug", "logToStderr": false,
 		"delegates": []any{delegate},
 	}}}
 }
