@@ -116,6 +116,9 @@ func (r *request) configurePod(name string) error {
 		{"add address " + r.ip.String(), func() error { return netlink.AddrAdd(link, &netlink.Addr{IPNet: r.ip}) }},
 		{"set up", func() error { return netlink.LinkSetUp(link) }},
 		{"add default route via " + r.gw.String(), func() error {
+			if ifname != "eth0" { // the pod's default route goes through its primary interface only
+				return nil
+			}
 			return netlink.RouteAdd(&netlink.Route{LinkIndex: link.Attrs().Index, Gw: r.gw})
 		}},
 	}

@@ -155,8 +155,13 @@ func (a *adding) refuseHeld() error {
 	if old == nil {
 		return nil
 	}
-	if old.ContainerID == a.args.ContainerID && old.IfName == a.args.IfName {
-		return fmt.Errorf("VF %s is already attached to this container as %s", a.pci, old.IfName)
+	if old.ContainerID == a.args.ContainerID {
+		if old.IfName == a.args.IfName {
+			return fmt.Errorf("VF %s is already attached to this container as %s", a.pci, old.IfName)
+		}
+		// Multus can hand one VF to two interfaces of a pod.
+		return fmt.Errorf("VF %s is already this pod's interface %s (container %s); one VF cannot serve two interfaces",
+			a.pci, old.IfName, old.ContainerID)
 	}
 	if _, err := os.Stat(old.Netns); err == nil && old.Netns != "" {
 		return fmt.Errorf("VF %s is in use by container %s (netns %s)", a.pci, old.ContainerID, old.Netns)

@@ -42,8 +42,13 @@ func (p *Plugin) Del(args *skel.CmdArgs) error {
 	if err != nil {
 		return fmt.Errorf("read state of VF %s: %w", pci, err)
 	}
-	if att != nil && (att.ContainerID != args.ContainerID || att.IfName != args.IfName) {
-		c.log.Info("VF is attached to another container: nothing to do", "holder", att.ContainerID)
+	if att != nil && att.ContainerID == args.ContainerID && att.IfName != args.IfName {
+		c.log.Info("VF belongs to this container's other interface: nothing to undo for "+args.IfName,
+			"holder_ifname", att.IfName)
+		return nil
+	}
+	if att != nil && att.ContainerID != args.ContainerID {
+		c.log.Info("VF is attached to another container: nothing to do", "holder", att.ContainerID, "holder_ifname", att.IfName)
 		return nil
 	}
 	if err := c.release(att, pci); err != nil {
@@ -63,6 +68,8 @@ func (c *call) findAttachment() (string, error) {
 	}
 	for _, a := range atts {
 		if a.ContainerID == c.args.ContainerID && a.IfName == c.args.IfName {
+			c.log = c.log.With("device", a.PCI)
+			c.log.Info("device ID", "source", "state file")
 			return a.PCI, nil
 		}
 	}
