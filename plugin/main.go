@@ -11,14 +11,14 @@ import (
 	"github.com/containernetworking/cni/pkg/version"
 
 	"github.com/vf-offload/vf-offload/pkg/config"
-	"github.com/vf-offload/vf-offload/pkg/inspect"
+	"github.com/vf-offload/vf-offload/pkg/doctor"
 	"github.com/vf-offload/vf-offload/pkg/offload"
 	"github.com/vf-offload/vf-offload/pkg/setup"
 )
 
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "doctor" && os.Getenv("CNI_COMMAND") == "" {
-		os.Exit(inspect.Main(os.Args[2:], os.Stdout, os.Stderr))
+		os.Exit(doctor.Main(os.Args[2:], os.Stdout, os.Stderr))
 	}
 	if len(os.Args) > 1 && os.Args[1] == "setup-pf" && os.Getenv("CNI_COMMAND") == "" {
 		os.Exit(setup.Main(os.Args[2:], os.Stdout, os.Stderr))

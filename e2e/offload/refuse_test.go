@@ -7,6 +7,7 @@ import (
 
 	"github.com/vf-offload/vf-offload/e2e/bed"
 	"github.com/vf-offload/vf-offload/e2e/nic"
+	"github.com/vf-offload/vf-offload/pkg/kubeovn"
 )
 
 // sansHostMAC blanks the MAC of Kube-OVN's host veth ends, which the
@@ -23,7 +24,7 @@ func sansHostMAC(s bed.Snapshot) bed.Snapshot {
 // kubeOVNWiring returns pod p's port and its external_ids.
 func (e *env) kubeOVNWiring(p *bed.Pod) (port string, ids string) {
 	e.t.Helper()
-	port = bed.HostPort(p.ContainerID, "eth0")
+	port = kubeovn.PortName(p.ContainerID, "eth0")
 	return port, e.vsctl("get", "interface", port, "external_ids")
 }
 
@@ -74,7 +75,7 @@ func TestAddRefusesVFOfOtherInterface(t *testing.T) {
 	if err := e.b.Check(e.ctx, c, a, "eth0", caps); err != nil {
 		t.Errorf("eth0 broken by the refused ADD: %v", err)
 	}
-	port := bed.HostPort(a.ContainerID, "net1")
+	port := kubeovn.PortName(a.ContainerID, "net1")
 	if ids := e.vsctl("get", "interface", port, "external_ids"); strings.Contains(ids, "vf-offload") {
 		t.Errorf("refused net1's port %s was changed: %s", port, ids)
 	}
@@ -177,7 +178,7 @@ func TestAlreadyOffloadedByKubeOVN(t *testing.T) {
 			cb, capsB := e.full(true, e.b.NIC.VFs[1].PCI)
 			e.add(ca, a, capsA)
 			e.add(cb, b, capsB)
-			port := bed.HostPort(a.ContainerID, "eth0")
+			port := kubeovn.PortName(a.ContainerID, "eth0")
 			if n := strings.Count(e.vsctl("--columns=name", "find", "interface", "external_ids:iface-id=a.default"), "name"); n != 1 {
 				t.Errorf("%d Interface rows carry iface-id a.default, want 1", n)
 			}
@@ -208,7 +209,7 @@ func TestAlreadyOffloadedByKubeOVN(t *testing.T) {
 			after := e.snapshot()
 			// Everything but the representors' names (and their aliases) is as before.
 			for _, l := range after.Node {
-				if strings.HasPrefix(l.Name, bed.HostPort(a.ContainerID, "eth0")[:8]) {
+				if strings.HasPrefix(l.Name, kubeovn.PortName(a.ContainerID, "eth0")[:8]) {
 					t.Errorf("representor left under the pod's port name: %+v", l)
 				}
 			}

@@ -11,12 +11,12 @@ import (
 
 	"github.com/vishvananda/netns"
 
-	"github.com/vf-offload/vf-offload/pkg/doctor"
+	"github.com/vf-offload/vf-offload/pkg/hwoffload"
 )
 
 // TestIngressFromKernel puts filters on a veth "representor" in a scratch
 // netns with tc, reads them back over netlink with Ingress, and checks them
-// against what tc itself prints (parsed by doctor.ParseTCFilters). The
+// against what tc itself prints (parsed by hwoffload.ParseTCFilters). The
 // kernel here has u32 but no flower (see /work/shared/notes/testbed.md):
 // the hardware flags are the same TCA_CLS_FLAGS_* bits for both, and a veth
 // has no TC offload, so the kernel must mark every filter not_in_hw.
@@ -65,7 +65,7 @@ func TestIngressFromKernel(t *testing.T) {
 	_ = exec.Command("ip", "netns", "exec", ns, "ping", "-c", "3", "-i", "0.2", "-W", "0.3", "192.0.2.1").Run()
 
 	got := ingressIn(t, ns, "rep0")
-	want, err := doctor.ParseTCFilters(in("tc", "-s", "filter", "show", "dev", "rep0", "ingress"))
+	want, err := hwoffload.ParseTCFilters(in("tc", "-s", "filter", "show", "dev", "rep0", "ingress"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +100,7 @@ func TestIngressFromKernel(t *testing.T) {
 	}
 }
 
-func ingressIn(t *testing.T, ns, dev string) []doctor.TCFilter {
+func ingressIn(t *testing.T, ns, dev string) []hwoffload.TCFilter {
 	t.Helper()
 	f, err := ingressInErr(ns, dev)
 	if err != nil {
@@ -110,9 +110,9 @@ func ingressIn(t *testing.T, ns, dev string) []doctor.TCFilter {
 }
 
 // ingressInErr runs Ingress on a thread inside the named netns.
-func ingressInErr(ns, dev string) ([]doctor.TCFilter, error) {
+func ingressInErr(ns, dev string) ([]hwoffload.TCFilter, error) {
 	type result struct {
-		f   []doctor.TCFilter
+		f   []hwoffload.TCFilter
 		err error
 	}
 	ch := make(chan result, 1)

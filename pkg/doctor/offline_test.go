@@ -1,4 +1,4 @@
-package inspect
+package doctor
 
 import (
 	"bytes"
@@ -14,7 +14,7 @@ const (
 	podB = "9d04e7b15a3c_h"
 )
 
-func testdata(name string) string { return filepath.Join("..", "doctor", "testdata", name) }
+func testdata(name string) string { return filepath.Join("..", "hwoffload", "testdata", name) }
 
 // runDoctor runs Main and returns stdout, stderr and the exit code.
 func runDoctor(t *testing.T, args ...string) (string, string, int) {
