@@ -12,6 +12,7 @@ import (
 	"github.com/vishvananda/netns"
 
 	"github.com/vf-offload/vf-offload/pkg/hwoffload"
+	"github.com/vf-offload/vf-offload/pkg/roottest"
 )
 
 // TestIngressFromKernel puts filters on a veth "representor" in a scratch
@@ -21,12 +22,8 @@ import (
 // the hardware flags are the same TCA_CLS_FLAGS_* bits for both, and a veth
 // has no TC offload, so the kernel must mark every filter not_in_hw.
 func TestIngressFromKernel(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: creates a network namespace, veths and tc filters")
-	}
-	if _, err := exec.LookPath("tc"); err != nil {
-		t.Skip("needs tc (iproute2) to set the filters up")
-	}
+	roottest.Root(t, "creating a network namespace, veths and tc filters")
+	roottest.Tool(t, "tc", "iproute2")
 	ns := fmt.Sprintf("vfo-tcf-%d", os.Getpid())
 	run := func(args ...string) string {
 		t.Helper()
