@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/containernetworking/cni/libcni"
+	current "github.com/containernetworking/cni/pkg/types/100"
 	"github.com/containernetworking/cni/pkg/version"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -309,8 +310,20 @@ func TestNADConfigLists(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s: libcni rejects spec.config: %v", n.doc, err)
 			}
-			if list.CNIVersion != "0.3.1" {
-				t.Errorf("cniVersion %q, want 0.3.1", list.CNIVersion)
+			// Multus answers the runtime in the NAD's cniVersion. The
+			// interface's "pciID" and "mtu", which vf-offload reports, are
+			// part of the result since 1.1.0; a 0.x result drops them. Kube-OVN's CNI
+			// accepts every version, portmap (v1.9.1) and Multus v4 accept 1.1.0.
+			if list.CNIVersion != "1.1.0" {
+				t.Errorf("cniVersion %q, want 1.1.0", list.CNIVersion)
+			}
+			res := &current.Result{CNIVersion: "1.1.0",
+				Interfaces: []*current.Interface{{Name: "eth0", Mtu: 1400, Sandbox: testNetNS, PciID: testPCIAddress}}}
+			if conv, err := res.GetAsVersion(list.CNIVersion); err != nil {
+				t.Errorf("vf-offload's result cannot be given as %s: %v", list.CNIVersion, err)
+			} else if b, _ := json.Marshal(conv); !bytes.Contains(b, []byte(`"pciID":"`+testPCIAddress+`"`)) ||
+				!bytes.Contains(b, []byte(`"mtu":1400`)) {
+				t.Errorf("as %s vf-offload's result loses pciID or mtu: %s", list.CNIVersion, b)
 			}
 			var types []string
 			for _, p := range list.Plugins {

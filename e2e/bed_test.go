@@ -13,8 +13,10 @@ import (
 	"time"
 
 	current "github.com/containernetworking/cni/pkg/types/100"
+
 	"github.com/vf-offload/vf-offload/e2e/bed"
 	"github.com/vf-offload/vf-offload/e2e/nic"
+	"github.com/vf-offload/vf-offload/pkg/kubeovn"
 )
 
 func snapshot(t *testing.T, b *bed.Bed) bed.Snapshot {
@@ -91,7 +93,7 @@ func TestStandInTwoPodsPing(t *testing.T) {
 	}
 	t.Logf("ADD changed:\n%s", bed.Diff(before, during))
 	for _, p := range []*bed.Pod{a, c} {
-		checkPort(t, b, during, p, bed.HostPort(p.ContainerID, "eth0"))
+		checkPort(t, b, during, p, kubeovn.PortName(p.ContainerID, "eth0"))
 	}
 	if rtts, err := a.Ping(c.IP.IP, 3, time.Second); err != nil {
 		t.Error(err)
@@ -148,7 +150,7 @@ func TestStandInThroughCNITool(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &res); err != nil || len(res.IPs) != 1 || res.IPs[0].Address.String() != p.IP.String() {
 		t.Errorf("cnitool add printed %q (%v)", out, err)
 	}
-	port := bed.HostPort(bed.CNIToolContainerID(p.Netns), "eth0")
+	port := kubeovn.PortName(bed.CNIToolContainerID(p.Netns), "eth0")
 	checkPort(t, b, snapshot(t, b), p, port)
 	if ip, err := p.Exec("ip", "-4", "-o", "addr", "show", "dev", "eth0"); err != nil || !strings.Contains(ip, p.IP.String()) {
 		t.Errorf("pod eth0: %q %v", ip, err)
@@ -336,7 +338,7 @@ func TestStandInOffload(t *testing.T) {
 			}
 			s := snapshot(t, b)
 			for i, p := range pods {
-				vf, port := b.NIC.VFs[i], bed.HostPort(p.ContainerID, "eth0")
+				vf, port := b.NIC.VFs[i], kubeovn.PortName(p.ContainerID, "eth0")
 				checkPort(t, b, s, p, port)
 				if l := s.Pods[p.Name]; len(l) != 2 || l[0].Name != "eth0" || l[0].MAC != p.MAC.String() || l[0].Alias != vf.Netdev {
 					t.Errorf("pod %s links %+v, want eth0 with MAC %s alias %s", p.Name, l, p.MAC, vf.Netdev)

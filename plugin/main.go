@@ -1,7 +1,8 @@
 // Command vf-offload is a chained CNI plugin that swaps Kube-OVN's veth for an
 // SR-IOV VF and attaches the VF's representor to br-int so OVS flows can be
-// offloaded to a switchdev SmartNIC. Run by hand as `vf-offload doctor`, it
-// reports whether offload really works on the node and for each pod.
+// offloaded to a switchdev SmartNIC. Run by hand with a command (see
+// `vf-offload help`), it reports whether offload works (doctor) or prepares
+// a PF (setup-pf).
 package main
 
 import (
@@ -10,22 +11,19 @@ import (
 	"github.com/containernetworking/cni/pkg/skel"
 	"github.com/containernetworking/cni/pkg/version"
 
+	"github.com/vf-offload/vf-offload/pkg/cli"
 	"github.com/vf-offload/vf-offload/pkg/config"
-	"github.com/vf-offload/vf-offload/pkg/inspect"
+	"github.com/vf-offload/vf-offload/pkg/doctor"
 	"github.com/vf-offload/vf-offload/pkg/install"
 	"github.com/vf-offload/vf-offload/pkg/offload"
 	"github.com/vf-offload/vf-offload/pkg/setup"
 )
 
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == "doctor" && os.Getenv("CNI_COMMAND") == "" {
-		os.Exit(inspect.Main(os.Args[2:], os.Stdout, os.Stderr))
-	}
-	if len(os.Args) > 1 && os.Args[1] == "setup-pf" && os.Getenv("CNI_COMMAND") == "" {
-		os.Exit(setup.Main(os.Args[2:], os.Stdout, os.Stderr))
-	}
-	if len(os.Args) > 1 && os.Args[1] == "install" && os.Getenv("CNI_COMMAND") == "" {
-		os.Exit(install.Main(os.Args[2:], os.Stdout, os.Stderr))
+	// A runtime runs the plugin with CNI_COMMAND set; arguments, if any, are
+	// then ignored, as every CNI plugin does.
+	if len(os.Args) > 1 && os.Getenv("CNI_COMMAND") == "" {
+		os.Exit(cli.Run(commands(), os.Args[1:], os.Stdout, os.Stderr))
 	}
 	if e := offload.RefuseOversizedEnv(); e != nil {
 		_ = e.Print()
@@ -34,4 +32,12 @@ func main() {
 	p := &offload.Plugin{Stderr: os.Stderr}
 	skel.PluginMainFuncs(skel.CNIFuncs{Add: p.Add, Del: p.Del, Check: p.Check, Status: p.Status, GC: p.GC},
 		version.PluginSupports(config.SupportedVersions()...), "vf-offload: SR-IOV VF offload for Kube-OVN")
+}
+
+func commands() []cli.Command {
+	return []cli.Command{
+		{Name: "doctor", Summary: "tell whether OVS flows are offloaded to the NIC, for the node and each pod", Main: doctor.Main},
+		{Name: "setup-pf", Summary: "prepare a PF for offload: VFs, switchdev, hw-tc-offload, links up", Main: setup.Main},
+		{Name: "install", Summary: "copy this binary into the host's CNI plugin directory (the DaemonSet's container)", Main: install.Main},
+	}
 }

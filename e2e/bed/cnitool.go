@@ -45,17 +45,3 @@ func CNIToolContainerID(netns string) string {
 	s := sha512.Sum512([]byte(netns))
 	return fmt.Sprintf("cnitool-%x", s[:10])
 }
-
-// HostPort is Kube-OVN's host-side port name for containerID/ifname.
-func HostPort(containerID, ifname string) string {
-	cut := func(n int) string {
-		if n < 0 {
-			n = 0
-		}
-		return containerID[:min(n, len(containerID))]
-	}
-	if ifname == "eth0" {
-		return cut(12) + "_h"
-	}
-	return cut(12-len(ifname)) + "_" + ifname + "_h"
-}

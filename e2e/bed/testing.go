@@ -4,6 +4,8 @@ import (
 	"os"
 	"os/exec"
 	"testing"
+
+	"github.com/vf-offload/vf-offload/pkg/roottest"
 )
 
 // New starts a bed for a test and closes it in t.Cleanup. It skips the test
@@ -12,10 +14,7 @@ import (
 func New(t testing.TB, opts Options) *Bed {
 	t.Helper()
 	if why := Missing(); why != "" {
-		if os.Getenv("VFO_E2E_REQUIRED") == "1" {
-			t.Fatalf("e2e bed required (VFO_E2E_REQUIRED=1) but %s", why)
-		}
-		t.Skipf("e2e bed skipped: %s (run as root after 'make deps'; set VFO_E2E_REQUIRED=1 to fail instead)", why)
+		roottest.Unable(t, "the e2e bed cannot start: "+why+" (run as root after 'make deps')")
 	}
 	if opts.Logf == nil {
 		opts.Logf = t.Logf

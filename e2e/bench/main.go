@@ -28,6 +28,7 @@ import (
 
 	"github.com/vf-offload/vf-offload/e2e/bed"
 	"github.com/vf-offload/vf-offload/e2e/nic"
+	"github.com/vf-offload/vf-offload/pkg/kubeovn"
 )
 
 var (
@@ -447,7 +448,7 @@ func (bn *bench) baselineSample(i int) (time.Duration, time.Duration, error) {
 		return 0, 0, err
 	}
 	vf := b.NIC.VFs[(i+len(b.NIC.VFs)/2)%len(b.NIC.VFs)]
-	port := bed.HostPort(p.ContainerID, "eth0")
+	port := kubeovn.PortName(p.ContainerID, "eth0")
 	pn, nn := p.NetnsName, bn.nodeN
 	vsctl := func(a ...string) []string {
 		return append([]string{"ovs-vsctl", "--db=" + b.OVS.DB, "--timeout=30"}, a...)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/vf-offload/vf-offload/e2e/bed"
 	"github.com/vf-offload/vf-offload/e2e/nic"
+	"github.com/vf-offload/vf-offload/pkg/kubeovn"
 )
 
 func main() {
@@ -93,7 +94,7 @@ func run(chainName string, kubeOffload bool) (err error) {
 		return err
 	}
 	for _, p := range pods {
-		port := bed.HostPort(bed.CNIToolContainerID(p.Netns), "eth0")
+		port := kubeovn.PortName(bed.CNIToolContainerID(p.Netns), "eth0")
 		section("port " + port + " of pod " + p.Name)
 		out, err := b.OVS.Vsctl("--columns=name,ofport,error,external_ids", "list", "Interface", port)
 		if err != nil {

@@ -69,24 +69,6 @@ func (r *request) ifaceID() string {
 	return r.pod + "." + r.ns + "." + r.conf.Provider
 }
 
-// hostName is Kube-OVN's host-side port name for a container interface.
-func hostName(containerID, ifname string) string {
-	if ifname == "eth0" {
-		return trunc(containerID, 12) + "_h"
-	}
-	return trunc(containerID, 12-len(ifname)) + "_" + ifname + "_h"
-}
-
-func trunc(s string, n int) string {
-	if n < 0 {
-		n = 0
-	}
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
-}
-
 func parse(args *skel.CmdArgs, needAddr bool) (*request, error) {
 	conf := &NetConf{}
 	if err := json.Unmarshal(args.StdinData, conf); err != nil {

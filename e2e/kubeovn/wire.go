@@ -13,12 +13,14 @@ import (
 	"github.com/containernetworking/plugins/pkg/ns"
 	"github.com/k8snetworkplumbingwg/sriovnet"
 	"github.com/vishvananda/netlink"
+
+	"github.com/vf-offload/vf-offload/pkg/kubeovn"
 )
 
 // addVeth is Kube-OVN's default wiring: a veth pair, container end in the pod.
 func (r *request) addVeth() error {
-	host := hostName(r.args.ContainerID, r.args.IfName)
-	cont := strings.TrimSuffix(host, "_h") + "_c"
+	host := kubeovn.PortName(r.args.ContainerID, r.args.IfName)
+	cont := kubeovn.PodVethName(r.args.ContainerID, r.args.IfName)
 	if old, err := netlink.LinkByName(host); err == nil {
 		_ = netlink.LinkDel(old)
 	}
@@ -56,7 +58,7 @@ func (r *request) addOffload() error {
 	if err != nil {
 		return fmt.Errorf("representor of VF %d on %s: %w", idx, uplink, err)
 	}
-	host := hostName(r.args.ContainerID, r.args.IfName)
+	host := kubeovn.PortName(r.args.ContainerID, r.args.IfName)
 	repLink, err := netlink.LinkByName(rep)
 	if err != nil {
 		return fmt.Errorf("representor %s: %w", rep, err)
@@ -116,6 +118,9 @@ func (r *request) configurePod(name string) error {
 		{"add address " + r.ip.String(), func() error { return netlink.AddrAdd(link, &netlink.Addr{IPNet: r.ip}) }},
 		{"set up", func() error { return netlink.LinkSetUp(link) }},
 		{"add default route via " + r.gw.String(), func() error {
+			if ifname != "eth0" { // the pod's default route goes through its primary interface only
+				return nil
+			}
 			return netlink.RouteAdd(&netlink.Route{LinkIndex: link.Attrs().Index, Gw: r.gw})
 		}},
 	}
@@ -165,7 +170,7 @@ func (r *request) attachHost(host string) error {
 // del removes the port and, in veth mode, the veth. Everything may already
 // be gone. A VF left in the pod stays there, as with real Kube-OVN.
 func (r *request) del() error {
-	host := hostName(r.args.ContainerID, r.args.IfName)
+	host := kubeovn.PortName(r.args.ContainerID, r.args.IfName)
 	link, lerr := netlink.LinkByName(host)
 	if lerr == nil && r.offload() {
 		_ = netlink.LinkSetDown(link)

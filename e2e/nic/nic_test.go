@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/vf-offload/vf-offload/pkg/roottest"
 )
 
 // These tests need root and a real kernel (netns, veth, /dev/fuse). They
@@ -18,12 +20,7 @@ import (
 
 func requireRoot(t *testing.T) {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		if os.Getenv("VFO_E2E_REQUIRED") == "1" {
-			t.Fatal("VFO_E2E_REQUIRED=1 but not running as root: the emulated NIC needs root (netns, veth, FUSE mounts)")
-		}
-		t.Skip("skipping: the emulated NIC needs root (netns, veth, FUSE mounts); set VFO_E2E_REQUIRED=1 to make this a failure")
-	}
+	roottest.Root(t, "the emulated NIC (netns, veth, FUSE mounts)")
 }
 
 func run(t *testing.T, name string, args ...string) string {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/vf-offload/vf-offload/e2e/bed"
 	"github.com/vf-offload/vf-offload/e2e/nic"
+	"github.com/vf-offload/vf-offload/pkg/kubeovn"
 )
 
 func profiles() []nic.Profile { return []nic.Profile{nic.Agilio(), nic.ConnectX5()} }
@@ -21,7 +22,7 @@ var linkLine = regexp.MustCompile(`(?m)^\d+: `)
 // assertWired checks the veth-state ADD end to end for pod p on VF vf.
 func (e *env) assertWired(p *bed.Pod, vf nic.VF) {
 	e.t.Helper()
-	port := bed.HostPort(p.ContainerID, "eth0")
+	port := kubeovn.PortName(p.ContainerID, "eth0")
 	// In the pod: eth0 is the VF (its altname says so), with the pod's MAC,
 	// MTU, address and default route; Kube-OVN's veth is gone.
 	links := e.inPod(p, "ip", "-o", "link", "show")
@@ -120,7 +121,7 @@ func TestVethStateAddCheckDel(t *testing.T) {
 			// Result: Kube-OVN's IPs and routes unchanged, pciID and MTU on
 			// the pod interface, the representor appended as a host interface.
 			if len(res.Interfaces) != 2 || res.Interfaces[0].PciID != e.b.NIC.VFs[0].PCI || res.Interfaces[0].Mtu != 1400 ||
-				res.Interfaces[1].Sandbox != "" || res.Interfaces[1].Name != bed.HostPort(a.ContainerID, "eth0") {
+				res.Interfaces[1].Sandbox != "" || res.Interfaces[1].Name != kubeovn.PortName(a.ContainerID, "eth0") {
 				t.Errorf("unexpected interfaces in result: %+v %+v", res.Interfaces[0], res.Interfaces)
 			}
 			if len(res.IPs) != 1 || res.IPs[0].Address.String() != a.IP.String() || len(res.Routes) == 0 {
@@ -128,7 +129,7 @@ func TestVethStateAddCheckDel(t *testing.T) {
 			}
 			// The device-info file names the representor.
 			info, err := os.ReadFile(capsA["CNIDeviceInfoFile"].(string))
-			if err != nil || !strings.Contains(string(info), `"representor-device":"`+bed.HostPort(a.ContainerID, "eth0")+`"`) {
+			if err != nil || !strings.Contains(string(info), `"representor-device":"`+kubeovn.PortName(a.ContainerID, "eth0")+`"`) {
 				t.Errorf("device-info file lacks the representor: %s %v", info, err)
 			}
 			// State: 0700 dir, 0600 state and lock files.
@@ -150,11 +151,11 @@ func TestVethStateAddCheckDel(t *testing.T) {
 				t.Errorf("CHECK after ADD: %v", err)
 			}
 			// CHECK must notice a broken wiring: representor down.
-			e.node("ip", "link", "set", bed.HostPort(a.ContainerID, "eth0"), "down")
+			e.node("ip", "link", "set", kubeovn.PortName(a.ContainerID, "eth0"), "down")
 			if err := e.b.Check(e.ctx, ca, a, "eth0", capsA); err == nil || !strings.Contains(err.Error(), "down") {
 				t.Errorf("CHECK with the representor down: %v", err)
 			}
-			e.node("ip", "link", "set", bed.HostPort(a.ContainerID, "eth0"), "up")
+			e.node("ip", "link", "set", kubeovn.PortName(a.ContainerID, "eth0"), "up")
 
 			e.del(ca, a, capsA)
 			e.del(cb, b, capsB)

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vf-offload/vf-offload/e2e/bed"
 	"github.com/vf-offload/vf-offload/e2e/nic"
+	"github.com/vf-offload/vf-offload/pkg/kubeovn"
 )
 
 // TestClaimAvoidsTakenNumbers: ADD reopens Kube-OVN's port under an
@@ -29,7 +29,7 @@ func TestClaimAvoidsTakenNumbers(t *testing.T) {
 	c, caps := e.full(false, e.b.NIC.VFs[0].PCI)
 	e.add(c, a, caps)
 	e.assertWired(a, e.b.NIC.VFs[0])
-	port := bed.HostPort(a.ContainerID, "eth0")
+	port := kubeovn.PortName(a.ContainerID, "eth0")
 	req, err := strconv.Atoi(e.vsctl("get", "interface", port, "ofport_request"))
 	if err != nil || req < 32768 || req <= 32768+64 && req > 32768 {
 		t.Errorf("ofport_request of %s is %d (%v), want a free number >= 32768 outside 32769..32832", port, req, err)

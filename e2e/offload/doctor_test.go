@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/vf-offload/vf-offload/e2e/nic"
-	"github.com/vf-offload/vf-offload/pkg/inspect"
+	"github.com/vf-offload/vf-offload/pkg/doctor"
 )
 
 // TestDoctorOnTheBed runs `vf-offload doctor` inside the bed after two pods
@@ -23,7 +23,7 @@ func TestDoctorOnTheBed(t *testing.T) {
 	if err != nil {
 		t.Fatalf("doctor --json: %v\n%s", err, out)
 	}
-	var r inspect.Report
+	var r doctor.Report
 	if err := json.Unmarshal(out, &r); err != nil {
 		t.Fatalf("doctor --json output: %v\n%s", err, out)
 	}
@@ -76,21 +76,21 @@ func TestDoctorOnTheBed(t *testing.T) {
 func TestDoctorTCFiltersOnTheBed(t *testing.T) {
 	e := newEnv(t, nic.ConnectX5(), 2)
 	a, b, unwire := e.wiredPair(2)
-	doctor := func(args ...string) inspect.Report {
+	runDoctor := func(args ...string) doctor.Report {
 		t.Helper()
 		args = append([]string{"doctor", "--ovsdb", e.b.OVS.DB, "--state-dir", e.b.StateDir, "--json"}, args...)
 		out, err := e.b.NIC.Command(e.b.Bins.Path["vf-offload"], args...).Output()
 		if err != nil {
 			t.Fatalf("%v: %v\n%s", args, err, out)
 		}
-		var r inspect.Report
+		var r doctor.Report
 		if err := json.Unmarshal(out, &r); err != nil {
 			t.Fatalf("doctor --json output: %v\n%s", err, out)
 		}
 		return r
 	}
-	repA := doctor("--pod", "default/a").Pods[0].Representor
-	repB := doctor("--pod", "default/b").Pods[0].Representor
+	repA := runDoctor("--pod", "default/a").Pods[0].Representor
+	repB := runDoctor("--pod", "default/b").Pods[0].Representor
 	// The filter sends a's IPv4 packets for b straight to b's representor,
 	// past OVS, in TC software: the echo requests still reach b and the
 	// filter counts them.
@@ -103,7 +103,7 @@ func TestDoctorTCFiltersOnTheBed(t *testing.T) {
 	}
 	t.Logf("tc -s filter show dev %s ingress:\n%s", repA, e.node("tc", "-s", "filter", "show", "dev", repA, "ingress"))
 
-	r := doctor()
+	r := runDoctor()
 	if len(r.Pods) != 2 {
 		t.Fatalf("pods: %+v", r.Pods)
 	}
@@ -120,7 +120,7 @@ func TestDoctorTCFiltersOnTheBed(t *testing.T) {
 				t.Errorf("pod b has no filter, got %+v", p.TCFilters)
 			}
 		case repA:
-			want := inspect.TCFilter{Protocol: "ip", Pref: 7, Kind: "u32", Handle: "800::800",
+			want := doctor.TCFilter{Protocol: "ip", Pref: 7, Kind: "u32", Handle: "800::800",
 				Flags: []string{"skip_hw", "not_in_hw"}, Packets: 3, Actions: []string{"mirred(" + repB + ")"}}
 			if len(p.TCFilters) == 1 {
 				want.Bytes = p.TCFilters[0].Bytes // the bed's echo size is not this test's business
@@ -158,7 +158,7 @@ func TestDoctorTCFiltersOnTheBed(t *testing.T) {
 	e.vsctl("add-port", "br-int", "xtra0", "--", "set", "Interface", "xtra0",
 		"external_ids:pod_namespace=kube-system", "external_ids:pod_name=coredns-x")
 	t.Cleanup(func() { _, _ = e.b.OVS.Vsctl("--if-exists", "del-port", "br-int", "xtra0") })
-	r = doctor("--port", "xtra0,nosuch0")
+	r = runDoctor("--port", "xtra0,nosuch0")
 	if len(r.Pods) != 2 {
 		t.Fatalf("--port xtra0,nosuch0: %+v", r.Pods)
 	}

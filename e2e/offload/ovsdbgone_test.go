@@ -9,6 +9,7 @@ import (
 
 	"github.com/vf-offload/vf-offload/e2e/bed"
 	"github.com/vf-offload/vf-offload/e2e/nic"
+	"github.com/vf-offload/vf-offload/pkg/kubeovn"
 	"github.com/vf-offload/vf-offload/pkg/state"
 )
 
@@ -46,7 +47,7 @@ func TestOVSDBGoneDuringAdd(t *testing.T) {
 
 			ps := e.addPaused(tc.point, c, p, caps)
 			if tc.opened {
-				e.waitReopened(bed.HostPort(p.ContainerID, "eth0"))
+				e.waitReopened(kubeovn.PortName(p.ContainerID, "eth0"))
 			}
 			if err := e.b.OVS.StopDB(); err != nil {
 				t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/vf-offload/vf-offload/e2e/bed"
 	"github.com/vf-offload/vf-offload/e2e/nic"
+	"github.com/vf-offload/vf-offload/pkg/kubeovn"
 )
 
 // sansHostMAC blanks the MAC of Kube-OVN's host veth ends, which the
@@ -23,7 +24,7 @@ func sansHostMAC(s bed.Snapshot) bed.Snapshot {
 // kubeOVNWiring returns pod p's port and its external_ids.
 func (e *env) kubeOVNWiring(p *bed.Pod) (port string, ids string) {
 	e.t.Helper()
-	port = bed.HostPort(p.ContainerID, "eth0")
+	port = kubeovn.PortName(p.ContainerID, "eth0")
 	return port, e.vsctl("get", "interface", port, "external_ids")
 }
 
@@ -45,6 +46,86 @@ func TestAddRefusesHeldVF(t *testing.T) {
 	port, ids := e.kubeOVNWiring(b)
 	if strings.Contains(ids, "vf-offload") || !strings.Contains(e.inPod(b, "ip", "-d", "-o", "link", "show", "eth0"), "veth") {
 		t.Errorf("refused pod b was changed: %s %s", port, ids)
+	}
+}
+
+// TestAddRefusesVFOfOtherInterface: Multus can hand the VF a pod's eth0
+// holds to the same pod's second interface (two NADs on one resource). ADD
+// of that interface is refused with an error saying so; the node keeps the
+// first interface's wiring, the second keeps Kube-OVN's veth, and its DEL
+// (which the runtime runs after the failed ADD) leaves eth0 alone.
+func TestAddRefusesVFOfOtherInterface(t *testing.T) {
+	e := newEnv(t, nic.Agilio(), 1)
+	a := e.pod("a")
+	vf := e.b.NIC.VFs[0]
+	before := e.snapshot()
+	c, caps := e.full(false, vf.PCI)
+	e.add(c, a, caps)
+	wired := e.snapshot()
+	// The second NAD: Kube-OVN names the interface's port after the ifname
+	// and its provider, so the two ports do not share an iface-id.
+	c1 := c.Clone()
+	c1.Plugins[0]["provider"] = "net1.default.ovn"
+	_, err := e.b.Add(e.ctx, c1, a, "net1", caps)
+	want := "VF " + vf.PCI + " is already this pod's interface eth0 (container " + a.ContainerID + "); one VF cannot serve two interfaces"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("ADD of the VF for a second interface: want %q, got %v", want, err)
+	}
+	refused := e.snapshot()
+	if err := e.b.Check(e.ctx, c, a, "eth0", caps); err != nil {
+		t.Errorf("eth0 broken by the refused ADD: %v", err)
+	}
+	port := kubeovn.PortName(a.ContainerID, "net1")
+	if ids := e.vsctl("get", "interface", port, "external_ids"); strings.Contains(ids, "vf-offload") {
+		t.Errorf("refused net1's port %s was changed: %s", port, ids)
+	}
+	if l := e.inPod(a, "ip", "-d", "-o", "link", "show", "net1"); !strings.Contains(l, "veth") {
+		t.Errorf("refused net1 is not Kube-OVN's veth: %s", l)
+	}
+	if err := e.b.Del(e.ctx, c1, a, "net1", caps); err != nil {
+		t.Fatalf("DEL of the refused net1: %v", err)
+	}
+	if d := e.settledDiff(wired, sansHostMAC); d != "" {
+		t.Errorf("after the refused net1's ADD and DEL the node is not as eth0's ADD left it:\n%s", d)
+	}
+	e.assertWired(a, vf)
+	// The refused ADD changed nothing but what Kube-OVN did for net1.
+	kc := e.b.ChainKubeOVN(false)
+	kc.Plugins[0]["provider"] = "net1.default.ovn"
+	if _, err := e.b.Add(e.ctx, kc, a, "net1", nil); err != nil {
+		t.Fatal(err)
+	}
+	if d := bed.Diff(sansHostMAC(e.snapshot()), sansHostMAC(refused)); d != "" {
+		t.Errorf("the refused ADD left more than Kube-OVN's net1:\n%s", d)
+	}
+	if err := e.b.Del(e.ctx, kc, a, "net1", nil); err != nil {
+		t.Fatal(err)
+	}
+	e.del(c, a, caps)
+	e.assertSame("eth0 ADD, refused net1 ADD and DEL, eth0 DEL", before)
+	data, err := os.ReadFile(e.b.LogFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := string(data)
+	if !strings.Contains(logs, "VF belongs to this container's other interface: nothing to undo for net1") ||
+		!strings.Contains(logs, "holder_ifname=eth0") {
+		t.Errorf("DEL of net1 does not log that eth0 holds the VF:\n%s", logs)
+	}
+	// Each of vf-offload's five calls (ADD, CHECK, DEL of eth0; ADD, DEL of
+	// net1) logs once, at info level, where its device ID came from.
+	var src []string
+	for _, l := range strings.Split(logs, "\n") {
+		if strings.Contains(l, `msg="device ID"`) {
+			src = append(src, l)
+			if !strings.Contains(l, "level=INFO") || !strings.Contains(l, "device="+vf.PCI) ||
+				!strings.Contains(l, "source=runtimeConfig.deviceID") {
+				t.Errorf("device ID line lacks level=INFO, device=%s or source=runtimeConfig.deviceID: %s", vf.PCI, l)
+			}
+		}
+	}
+	if len(src) != 5 {
+		t.Errorf("%d device ID lines, want 5 (one per call):\n%s", len(src), strings.Join(src, "\n"))
 	}
 }
 
@@ -97,7 +178,7 @@ func TestAlreadyOffloadedByKubeOVN(t *testing.T) {
 			cb, capsB := e.full(true, e.b.NIC.VFs[1].PCI)
 			e.add(ca, a, capsA)
 			e.add(cb, b, capsB)
-			port := bed.HostPort(a.ContainerID, "eth0")
+			port := kubeovn.PortName(a.ContainerID, "eth0")
 			if n := strings.Count(e.vsctl("--columns=name", "find", "interface", "external_ids:iface-id=a.default"), "name"); n != 1 {
 				t.Errorf("%d Interface rows carry iface-id a.default, want 1", n)
 			}
@@ -128,7 +209,7 @@ func TestAlreadyOffloadedByKubeOVN(t *testing.T) {
 			after := e.snapshot()
 			// Everything but the representors' names (and their aliases) is as before.
 			for _, l := range after.Node {
-				if strings.HasPrefix(l.Name, bed.HostPort(a.ContainerID, "eth0")[:8]) {
+				if strings.HasPrefix(l.Name, kubeovn.PortName(a.ContainerID, "eth0")[:8]) {
 					t.Errorf("representor left under the pod's port name: %+v", l)
 				}
 			}

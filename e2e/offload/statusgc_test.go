@@ -12,6 +12,7 @@ import (
 
 	"github.com/vf-offload/vf-offload/e2e/bed"
 	"github.com/vf-offload/vf-offload/e2e/nic"
+	"github.com/vf-offload/vf-offload/pkg/kubeovn"
 )
 
 func cniCode(err error) uint {
@@ -77,7 +78,7 @@ func TestGC(t *testing.T) {
 	}
 	ports := e.vsctl("list-ports", "br-int")
 	for _, p := range []*bed.Pod{b, orphan} {
-		if strings.Contains(ports, bed.HostPort(p.ContainerID, "eth0")) {
+		if strings.Contains(ports, kubeovn.PortName(p.ContainerID, "eth0")) {
 			t.Errorf("GC left pod %s's port: %s", p.Name, ports)
 		}
 		if links := e.inPod(p, "ip", "-o", "link", "show"); strings.Contains(links, "eth0") {

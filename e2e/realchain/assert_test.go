@@ -9,6 +9,8 @@ import (
 
 	"github.com/vf-offload/vf-offload/e2e/bed"
 	"github.com/vf-offload/vf-offload/e2e/nic"
+	"github.com/vf-offload/vf-offload/e2e/realkubeovn"
+	"github.com/vf-offload/vf-offload/pkg/kubeovn"
 )
 
 // linkIn finds a link by name among a snapshot's links.
@@ -76,7 +78,7 @@ func wantOffloaded(t *testing.T, n *node, p *kpod, vf nic.VF, ifname, prov strin
 	if _, ok := linkIn(s.Node, vf.Netdev); ok {
 		t.Errorf("VF %s still in the node netns", vf.Netdev)
 	}
-	host := bed.HostPort(p.ContainerID, ifname)
+	host := kubeovn.PortName(p.ContainerID, ifname)
 	rep, ok := linkIn(s.Node, host)
 	if !ok {
 		t.Fatalf("no representor named %s in the node (representor %s)", host, vf.Rep)
@@ -119,7 +121,7 @@ func wantHome(t *testing.T, n *node, p *kpod, vf nic.VF, prov string) {
 	if !ok {
 		t.Errorf("representor %s not back under its own name; node links: %v", vf.Rep, names(s.Node))
 	}
-	if onBridge(s, vf.Rep) || onBridge(s, bed.HostPort(p.ContainerID, "eth0")) {
+	if onBridge(s, vf.Rep) || onBridge(s, kubeovn.PortName(p.ContainerID, "eth0")) {
 		t.Errorf("representor still a port of br-int: %v", s.Bridges["br-int"])
 	}
 	for _, i := range s.Interfaces {
@@ -153,12 +155,7 @@ func hasAddr(addrs []string, ip string) bool {
 }
 
 // portName is Kube-OVN's logical port name (its iface-id).
-func portName(pod, prov string) string {
-	if prov == "ovn" {
-		return pod + ".default"
-	}
-	return pod + ".default." + prov
-}
+func portName(pod, prov string) string { return realkubeovn.LogicalPortName(pod, "default", prov) }
 
 // lastStdin returns the stdin of the last call of plugin for command.
 func lastStdin(t *testing.T, b *bed.Bed, plugin, command string) map[string]any {

@@ -88,9 +88,9 @@ type Allocation struct {
 // annotationPrefix is Kube-OVN's "<provider>.kubernetes.io/".
 func annotationPrefix(provider string) string { return provider + ".kubernetes.io/" }
 
-// PortName is Kube-OVN's logical port and IP object name for a pod on a
+// LogicalPortName is Kube-OVN's logical port and IP object name for a pod on a
 // provider (ovs.PodNameToPortName).
-func PortName(pod, namespace, provider string) string {
+func LogicalPortName(pod, namespace, provider string) string {
 	if provider == "ovn" {
 		return pod + "." + namespace
 	}
@@ -119,7 +119,7 @@ func Allocate(ctx context.Context, api API, a Allocation) error {
 	if err := api.Patch(ctx, fmt.Sprintf("/api/v1/namespaces/%s/pods/%s", a.Namespace, a.Pod), patch); err != nil {
 		return fmt.Errorf("allocate %s/%s on %s: %w", a.Namespace, a.Pod, a.Net.Subnet, err)
 	}
-	name := PortName(a.Pod, a.Namespace, a.Net.Provider)
+	name := LogicalPortName(a.Pod, a.Namespace, a.Net.Provider)
 	doc := fmt.Sprintf(`apiVersion: kubeovn.io/v1
 kind: IP
 metadata:

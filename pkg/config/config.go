@@ -46,6 +46,8 @@ type NetConf struct {
 	// GC (CNI 1.1.0). The second key is an old libcni misspelling.
 	ValidAttachments []types.GCAttachment `json:"cni.dev/valid-attachments,omitempty"`
 	OldAttachments   []types.GCAttachment `json:"cni.dev/attachments,omitempty"`
+
+	prev *current.Result // PrevResult as Parse converted it
 }
 
 // SupportedVersions are the cniVersion values Parse accepts.
@@ -84,10 +86,14 @@ func Parse(stdin []byte) (*NetConf, error) {
 		if err != nil {
 			return nil, fmt.Errorf("config key \"prevResult\": cannot convert to %s: %w", current.ImplementedSpecVersion, err)
 		}
-		conf.PrevResult = res
+		conf.PrevResult, conf.prev = res, res
 	}
 	return conf, nil
 }
+
+// Prev is prevResult as types/100, converted once by Parse; nil when the
+// configuration has none.
+func (c *NetConf) Prev() *current.Result { return c.prev }
 
 func supported(v string) bool {
 	for _, s := range SupportedVersions() {

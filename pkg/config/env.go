@@ -66,31 +66,6 @@ func ValidateIfName(name string) error {
 	return nil
 }
 
-// HostPortName returns Kube-OVN's host-side name (generateNicName in
-// pkg/daemon/ovs_linux.go): eth0 -> cid[0:12]+"_h"; KubeVirt's 14-byte
-// "pod..." names are shortened to ifname[3:10] first; otherwise
-// cid[0:12-len(ifname)]+"_"+ifname+"_h". Where Kube-OVN would panic (short
-// IDs, ifname over 12 bytes) it truncates instead; the result is <= 15 bytes.
-func HostPortName(containerID, ifname string) string {
-	if ifname == "eth0" {
-		return prefix(containerID, 12) + "_h"
-	}
-	if strings.HasPrefix(ifname, "pod") && len(ifname) == 14 {
-		ifname = ifname[3 : len(ifname)-4]
-	}
-	if len(ifname) > 12 {
-		ifname = ifname[:12]
-	}
-	return prefix(containerID, 12-len(ifname)) + "_" + ifname + "_h"
-}
-
-func prefix(s string, n int) string {
-	if len(s) < n {
-		return s
-	}
-	return s[:n]
-}
-
 func isAlnum(c byte) bool {
 	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 }

@@ -5,26 +5,6 @@ import (
 	"testing"
 )
 
-func TestHostPortName(t *testing.T) {
-	cid := "0123456789abcdef0123456789abcdef"
-	for _, tc := range []struct{ cid, ifname, want string }{
-		{cid, "eth0", "0123456789ab_h"},
-		{cid, "net1", "01234567_net1_h"}, // cid[0:12-4]; 15 bytes
-		{cid, "a", "0123456789a_a_h"},
-		{cid, "podabcdefg1234", "01234_abcdefg_h"}, // KubeVirt: ifname[3:10]
-		{cid, "abcdefghijkl", "_abcdefghijkl_h"},
-		{cid, "abcdefghijklmno", "_abcdefghijkl_h"},
-		{"abc", "eth0", "abc_h"},
-		{"abc", "net1", "abc_net1_h"},
-		{"", "net1", "_net1_h"},
-	} {
-		got := HostPortName(tc.cid, tc.ifname)
-		if got != tc.want || len(got) > 15 {
-			t.Errorf("HostPortName(%q, %q) = %q, want %q", tc.cid, tc.ifname, got, tc.want)
-		}
-	}
-}
-
 func TestValidateEnv(t *testing.T) {
 	long := strings.Repeat("a", 257)
 	for _, tc := range []struct {

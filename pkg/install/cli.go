@@ -1,13 +1,14 @@
 package install
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/vf-offload/vf-offload/pkg/cli"
 )
 
 // DefaultDir is where the DaemonSet (conf/daemonset.yaml) mounts the host's
@@ -22,12 +23,6 @@ then renamed over the old file. A CNI call therefore runs the old binary or
 the whole new one, and a vf-offload that is running is replaced without
 "text file busy". Prints one line saying what was installed.
 
-  --target DIR  directory to install into; it must exist
-                (default /host/opt/cni/bin: the host's /opt/cni/bin as
-                conf/daemonset.yaml mounts it)
-  --sleep       after installing, stay up until SIGTERM or SIGINT, then
-                exit 0 (what the DaemonSet's container runs)
-
 Exit status: 0 installed, 1 failed (DIR never holds a partly written
 vf-offload nor a temporary file of the installer), 2 bad usage.
 `
@@ -37,20 +32,13 @@ vf-offload nor a temporary file of the installer), 2 bad usage.
 // only after SIGTERM or SIGINT.
 func Main(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("vf-offload install", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	dir := fs.String("target", DefaultDir, "")
-	sleep := fs.Bool("sleep", false, "")
-	err := fs.Parse(args)
-	switch {
-	case errors.Is(err, flag.ErrHelp):
-		fmt.Fprint(stdout, usage)
-		return 0
-	case err == nil && fs.NArg() > 0:
-		err = fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	dir := fs.String("target", DefaultDir, "directory to install into; it must exist (the default is the host's\n/opt/cni/bin as conf/daemonset.yaml mounts it)")
+	sleep := fs.Bool("sleep", false, "after installing, stay up until SIGTERM or SIGINT, then exit 0\n(what the DaemonSet's container runs)")
+	if code, done := cli.Parse(fs, args, cli.Usage(fs, usage), stdout, stderr); done {
+		return code
 	}
-	if err != nil {
-		fmt.Fprintf(stderr, "vf-offload install: %v (see vf-offload install --help)\n", err)
-		return 2
+	if fs.NArg() > 0 {
+		return cli.Fail(stderr, fs.Name(), fmt.Sprintf("unexpected argument %q", fs.Arg(0)))
 	}
 
 	// Catch SIGTERM before copying: one arriving mid-copy then waits for

@@ -67,8 +67,8 @@ func TestMainBadUsage(t *testing.T) {
 	dir := t.TempDir()
 	for _, args := range [][]string{{"--bogus"}, {"--target"}, {"--target", dir, "extra"}, {"--sleep=maybe"}} {
 		out, errOut, code := runMain(t, mainCmd(self(t), args...))
-		if code != 2 || out != "" || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, "vf-offload install --help") {
-			t.Errorf("install %q: exit %d, stdout %q, stderr %q; want exit 2 and one line on stderr pointing at --help", args, code, out, errOut)
+		if code != 2 || out != "" || strings.Count(errOut, "\n") != 2 || !strings.HasPrefix(errOut, "vf-offload install: ") || !strings.HasSuffix(errOut, "Run 'vf-offload install --help' for usage.\n") {
+			t.Errorf("install %q: exit %d, stdout %q, stderr %q; want exit 2, the error and the hint (pkg/cli.Fail) on stderr", args, code, out, errOut)
 		}
 	}
 	if got := names(t, dir); len(got) != 0 {

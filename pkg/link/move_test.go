@@ -1,7 +1,6 @@
 package link
 
 import (
-	"os"
 	"runtime"
 	"strings"
 	"testing"
@@ -9,6 +8,8 @@ import (
 	"github.com/containernetworking/plugins/pkg/ns"
 	"github.com/containernetworking/plugins/pkg/testutils"
 	"github.com/vishvananda/netlink"
+
+	"github.com/vf-offload/vf-offload/pkg/roottest"
 )
 
 // newNS returns a fresh netns, closed and unmounted at the end of the test.
@@ -58,9 +59,7 @@ func veth(t *testing.T, n ns.NetNS, a, b string) {
 }
 
 func TestMove(t *testing.T) {
-	if os.Getuid() != 0 {
-		t.Skip("needs root: creates network namespaces")
-	}
+	roottest.Root(t, "creating network namespaces")
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 

@@ -3,21 +3,20 @@ package link
 import (
 	"fmt"
 	"net"
-	"os"
 	"testing"
 
 	"github.com/containernetworking/plugins/pkg/ns"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
+
+	"github.com/vf-offload/vf-offload/pkg/roottest"
 )
 
 // TestRenameLive: the link gets its new name and stays up where the kernel
 // allows a live rename (6.2 and later); an older kernel makes it go down
 // first. Either way a clash leaves it as it was.
 func TestRenameLive(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: creates network namespaces")
-	}
+	roottest.Root(t, "creating network namespaces")
 	n := newNS(t)
 	veth(t, n, "rla", "rlb")
 	veth(t, n, "rlc", "rld")
@@ -67,9 +66,7 @@ func liveRenameKernel(t *testing.T) bool {
 // TestSetAttrsKeepsUpFlag: SetAttrs gives MAC, MTU and alias and leaves the
 // up flag alone, where Restore sets it too.
 func TestSetAttrsKeepsUpFlag(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: creates network namespaces")
-	}
+	roottest.Root(t, "creating network namespaces")
 	n := newNS(t)
 	veth(t, n, "saa", "sab")
 	err := n.Do(func(ns.NetNS) error {

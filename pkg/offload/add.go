@@ -12,23 +12,10 @@ import (
 	current "github.com/containernetworking/cni/pkg/types/100"
 	"github.com/containernetworking/plugins/pkg/ns"
 
-	"github.com/vf-offload/vf-offload/pkg/config"
+	"github.com/vf-offload/vf-offload/pkg/kubeovn"
 	"github.com/vf-offload/vf-offload/pkg/ovsdb"
 	"github.com/vf-offload/vf-offload/pkg/sriov"
 	"github.com/vf-offload/vf-offload/pkg/state"
-)
-
-// external_ids keys vf-offload adds to the representor's Interface row.
-const (
-	markOwner     = "vf-offload"
-	markPCI       = "vf-offload-pci"
-	markContainer = "vf-offload-container"
-)
-
-// Kube-OVN states found on ADD.
-const (
-	stateVeth      = "veth"
-	stateOffloaded = "offloaded"
 )
 
 // adding is the context of one ADD after validation.
@@ -70,7 +57,7 @@ func (p *Plugin) Add(args *skel.CmdArgs) error {
 	if err != nil {
 		return types.NewError(types.ErrInvalidNetworkConfig, "unusable prevResult", err.Error())
 	}
-	a := &adding{call: c, pci: pci, prev: prev, podIf: podIf, port: config.HostPortName(args.ContainerID, args.IfName),
+	a := &adding{call: c, pci: pci, prev: prev, podIf: podIf, port: kubeovn.PortName(args.ContainerID, args.IfName),
 		hostAside: hostAsideName(args.ContainerID),
 		undo:      &undo{log: c.log}, ctx: context.Background()}
 	// The OVSDB session opens while the lock is taken and the VF looked up.
@@ -129,14 +116,14 @@ func (a *adding) run() (_ *current.Result, retErr error) {
 	if _, err := a.ovs.BridgeUUID(); err != nil {
 		return nil, err
 	}
-	a.att = &state.Attachment{Version: 1, ContainerID: a.args.ContainerID, IfName: a.args.IfName, Netns: a.args.Netns,
+	a.att = &state.Attachment{Version: state.Version, ContainerID: a.args.ContainerID, IfName: a.args.IfName, Netns: a.args.Netns,
 		PCI: a.pci, PFPCI: a.dev.PFPCI, VFIndex: a.dev.Index, Bridge: a.conf.Bridge, Port: a.port,
-		DeviceInfoFile: a.conf.RuntimeConfig.CNIDeviceInfoFile, Phase: "adding"}
+		DeviceInfoFile: a.conf.RuntimeConfig.CNIDeviceInfoFile, Phase: state.PhaseAdding}
 	if a.dev.Rep == a.port {
-		a.att.KubeOVNState = stateOffloaded
+		a.att.KubeOVNState = state.KubeOVNOffloaded
 		err = a.addOffloaded()
 	} else {
-		a.att.KubeOVNState = stateVeth
+		a.att.KubeOVNState = state.KubeOVNVeth
 		err = a.addVeth()
 	}
 	if err != nil {
@@ -155,8 +142,13 @@ func (a *adding) refuseHeld() error {
 	if old == nil {
 		return nil
 	}
-	if old.ContainerID == a.args.ContainerID && old.IfName == a.args.IfName {
-		return fmt.Errorf("VF %s is already attached to this container as %s", a.pci, old.IfName)
+	if old.ContainerID == a.args.ContainerID {
+		if old.IfName == a.args.IfName {
+			return fmt.Errorf("VF %s is already attached to this container as %s", a.pci, old.IfName)
+		}
+		// Multus can hand one VF to two interfaces of a pod.
+		return fmt.Errorf("VF %s is already this pod's interface %s (container %s); one VF cannot serve two interfaces",
+			a.pci, old.IfName, old.ContainerID)
 	}
 	if _, err := os.Stat(old.Netns); err == nil && old.Netns != "" {
 		return fmt.Errorf("VF %s is in use by container %s (netns %s)", a.pci, old.ContainerID, old.Netns)
@@ -167,7 +159,7 @@ func (a *adding) refuseHeld() error {
 
 // saveState records the attachment; the first save is undone last.
 func (a *adding) saveState(phase string) error {
-	first := a.att.Phase == "adding" && phase == "adding"
+	first := a.att.Phase == state.PhaseAdding && phase == state.PhaseAdding
 	a.att.Phase = phase
 	if err := a.store.Save(a.att); err != nil {
 		return fmt.Errorf("save state of VF %s: %w", a.pci, err)

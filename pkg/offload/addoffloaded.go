@@ -7,6 +7,7 @@ import (
 	"github.com/vf-offload/vf-offload/pkg/config"
 	"github.com/vf-offload/vf-offload/pkg/link"
 	"github.com/vf-offload/vf-offload/pkg/sriov"
+	"github.com/vf-offload/vf-offload/pkg/state"
 )
 
 // addOffloaded keeps the wiring Kube-OVN made itself (VF in the pod, its
@@ -43,15 +44,11 @@ func (a *adding) addOffloaded() error {
 	a.repMAC, a.mtu = rep.MAC, podIf.MTU
 	a.att.Rep.Name, a.att.Rep.MTU = sriov.StableRepName(a.dev.PFPCI, a.dev.Index), rep.MTU
 	a.att.PortExternalIDs = maps.Clone(port.ExternalIDs)
-	if err := a.saveState("adding"); err != nil {
+	if err := a.saveState(state.PhaseAdding); err != nil {
 		return err
 	}
 	if port.ExternalIDs[markContainer] != a.args.ContainerID {
-		ids := maps.Clone(port.ExternalIDs)
-		if ids == nil {
-			ids = map[string]string{}
-		}
-		ids[markOwner], ids[markPCI], ids[markContainer] = "true", a.pci, a.args.ContainerID
+		ids := markedIDs(port.ExternalIDs, a.pci, a.args.ContainerID)
 		if err := a.step("mark representor port", func() error {
 			return a.ovs.SetExternalIDs(a.ctx, port.IfaceUUID, a.port, ids)
 		}); err != nil {
@@ -69,5 +66,5 @@ func (a *adding) addOffloaded() error {
 		}
 		a.undo.push("representor MTU and up", func() error { return link.Restore(a.port, rep) })
 	}
-	return a.saveState("added")
+	return a.saveState(state.PhaseAdded)
 }

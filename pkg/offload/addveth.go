@@ -12,6 +12,7 @@ import (
 
 	"github.com/vf-offload/vf-offload/pkg/link"
 	"github.com/vf-offload/vf-offload/pkg/ovsdb"
+	"github.com/vf-offload/vf-offload/pkg/state"
 )
 
 // addVeth replaces Kube-OVN's veth with the VF. Kube-OVN's veth is renamed
@@ -54,7 +55,7 @@ func (a *adding) addVeth() error {
 		a.att.VF.AdminMAC = mac
 	}
 	a.att.PortExternalIDs = maps.Clone(kport.ExternalIDs)
-	if err := a.saveState("adding"); err != nil {
+	if err := a.saveState(state.PhaseAdding); err != nil {
 		return err
 	}
 	podAside := asideName(a.args.IfName)
@@ -120,7 +121,7 @@ func (a *adding) addVeth() error {
 			if err := link.SetUp(a.port, true); err != nil {
 				return err
 			}
-			return a.saveState("added")
+			return a.saveState(state.PhaseAdded)
 		}, nil},
 	}
 	if err := faultPoint("ADD: state saved"); err != nil {
@@ -232,11 +233,7 @@ func (a *adding) vfHome(vf link.State) error {
 // ovs-vswitchd under OpenFlow port a.ofport (see ovsdb.Client.Claim). One
 // transaction; the wait for vswitchd is a later step.
 func (a *adding) claimPort(kport *ovsdb.PortInfo) error {
-	ids := maps.Clone(a.att.PortExternalIDs)
-	if ids == nil {
-		ids = map[string]string{}
-	}
-	ids[markOwner], ids[markPCI], ids[markContainer] = "true", a.pci, a.args.ContainerID
+	ids := markedIDs(a.att.PortExternalIDs, a.pci, a.args.ContainerID)
 	a.claimed = true // from here on, undo assumes the claim may have committed
 	var err error
 	a.ofport, err = a.ovs.Claim(a.ctx, kport, ids)

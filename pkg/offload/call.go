@@ -93,7 +93,7 @@ func (c *call) deviceID() (string, error) {
 		return "", types.NewError(types.ErrInvalidNetworkConfig, "invalid device ID", err.Error())
 	}
 	if pci == "" && c.conf.RuntimeConfig.CNIDeviceInfoFile != "" {
-		src = "CNIDeviceInfoFile"
+		src = config.SourceDeviceInfoFile
 		data, err := os.ReadFile(c.conf.RuntimeConfig.CNIDeviceInfoFile)
 		if err != nil {
 			return "", types.NewError(types.ErrInvalidNetworkConfig, "cannot read device-info file", err.Error())
@@ -105,7 +105,11 @@ func (c *call) deviceID() (string, error) {
 	}
 	if pci != "" {
 		c.log = c.log.With("device", pci)
-		c.log.Debug("device ID", "source", src)
+		if src == config.SourceDeviceInfoFile {
+			c.log.Info("device ID", "source", src, "file", c.conf.RuntimeConfig.CNIDeviceInfoFile)
+		} else {
+			c.log.Info("device ID", "source", src)
+		}
 	}
 	return pci, nil
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/containernetworking/plugins/pkg/ns"
 
 	"github.com/vf-offload/vf-offload/pkg/config"
+	"github.com/vf-offload/vf-offload/pkg/kubeovn"
 	"github.com/vf-offload/vf-offload/pkg/link"
 	"github.com/vf-offload/vf-offload/pkg/ovsdb"
 	"github.com/vf-offload/vf-offload/pkg/sriov"
@@ -42,8 +43,13 @@ func (p *Plugin) Del(args *skel.CmdArgs) error {
 	if err != nil {
 		return fmt.Errorf("read state of VF %s: %w", pci, err)
 	}
-	if att != nil && (att.ContainerID != args.ContainerID || att.IfName != args.IfName) {
-		c.log.Info("VF is attached to another container: nothing to do", "holder", att.ContainerID)
+	if att != nil && att.ContainerID == args.ContainerID && att.IfName != args.IfName {
+		c.log.Info("VF belongs to this container's other interface: nothing to undo for "+args.IfName,
+			"holder_ifname", att.IfName)
+		return nil
+	}
+	if att != nil && att.ContainerID != args.ContainerID {
+		c.log.Info("VF is attached to another container: nothing to do", "holder", att.ContainerID, "holder_ifname", att.IfName)
 		return nil
 	}
 	if err := c.release(att, pci); err != nil {
@@ -63,6 +69,8 @@ func (c *call) findAttachment() (string, error) {
 	}
 	for _, a := range atts {
 		if a.ContainerID == c.args.ContainerID && a.IfName == c.args.IfName {
+			c.log = c.log.With("device", a.PCI)
+			c.log.Info("device ID", "source", "state file")
 			return a.PCI, nil
 		}
 	}
@@ -78,7 +86,7 @@ func (c *call) findAttachment() (string, error) {
 func (c *call) release(att *state.Attachment, pci string) error {
 	if att == nil {
 		att = &state.Attachment{ContainerID: c.args.ContainerID, IfName: c.args.IfName, Netns: c.args.Netns,
-			PCI: pci, Bridge: c.conf.Bridge, Port: config.HostPortName(c.args.ContainerID, c.args.IfName)}
+			PCI: pci, Bridge: c.conf.Bridge, Port: kubeovn.PortName(c.args.ContainerID, c.args.IfName)}
 	} else if att.Bridge == "" {
 		att.Bridge = c.conf.Bridge
 	}
@@ -174,11 +182,11 @@ func (r *releasing) vfHome() error {
 				return err
 			}
 		}
-	} else if r.att.Phase != "" {
+	} else if r.att.Phase != state.PhaseNone {
 		r.log.Warn("VF netdev not found in the host after release")
 		return nil
 	}
-	if r.att.Phase == "" { // no state: nothing known to restore
+	if r.att.Phase == state.PhaseNone { // no state: nothing known to restore
 		return nil
 	}
 	if err := link.Restore(name, link.State{MAC: r.att.VF.MAC, MTU: r.att.VF.MTU, Up: r.att.VF.Up, Alias: r.att.VF.Alias}); err != nil {
@@ -213,8 +221,8 @@ func (r *releasing) fromPod(name *string) error {
 		if err != nil {
 			return nil
 		}
-		known := r.att.Phase != "" && (r.att.VF.Index == 0 || st.Index == r.att.VF.Index)
-		wired := r.att.Phase == "" && r.unplugged
+		known := r.att.Phase != state.PhaseNone && (r.att.VF.Index == 0 || st.Index == r.att.VF.Index)
+		wired := r.att.Phase == state.PhaseNone && r.unplugged
 		if !known && !wired {
 			return nil
 		}
@@ -225,7 +233,7 @@ func (r *releasing) fromPod(name *string) error {
 		if err := link.Strip(r.att.IfName); err != nil {
 			return err
 		}
-		if r.att.Phase == "" {
+		if r.att.Phase == state.PhaseNone {
 			return nil
 		}
 		// MAC, MTU and alias go back while the VF is still in the pod:

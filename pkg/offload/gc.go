@@ -2,11 +2,11 @@ package offload
 
 import (
 	"context"
-	"strings"
 
 	"github.com/containernetworking/cni/pkg/skel"
 
 	"github.com/vf-offload/vf-offload/pkg/config"
+	"github.com/vf-offload/vf-offload/pkg/kubeovn"
 	"github.com/vf-offload/vf-offload/pkg/ovsdb"
 	"github.com/vf-offload/vf-offload/pkg/state"
 )
@@ -62,7 +62,7 @@ func (c *call) gcOne(a *state.Attachment) error {
 		return err
 	}
 	defer unlock()
-	if a.Phase != "" { // re-read under the lock: a DEL may have run meanwhile
+	if a.Phase != state.PhaseNone { // re-read under the lock: a DEL may have run meanwhile
 		if a, err = c.store.Load(a.PCI); err != nil || a == nil {
 			return err
 		}
@@ -98,18 +98,7 @@ func (c *call) orphanPorts(validCID, held map[string]bool) ([]*state.Attachment,
 			continue
 		}
 		out = append(out, &state.Attachment{ContainerID: cid, PCI: pci, Port: name, Bridge: c.conf.Bridge,
-			Netns: ids["pod_netns"], IfName: ifnameFromPort(cid, name)})
+			Netns: ids["pod_netns"], IfName: kubeovn.IfnameFromPort(cid, name)})
 	}
 	return out, nil
-}
-
-// ifnameFromPort inverts config.HostPortName for the common cases.
-func ifnameFromPort(cid, port string) string {
-	if port == config.HostPortName(cid, "eth0") {
-		return "eth0"
-	}
-	if i := strings.Index(port, "_"); i >= 0 && strings.HasSuffix(port, "_h") && i+1 < len(port)-2 {
-		return port[i+1 : len(port)-2]
-	}
-	return "eth0"
 }

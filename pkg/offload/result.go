@@ -33,13 +33,10 @@ func (p *Plugin) newChainedCall(args *skel.CmdArgs) (*call, *current.Result, str
 
 // prevResult is the chain's result so far, which ADD and CHECK need.
 func (c *call) prevResult() (*current.Result, error) {
-	if c.conf.PrevResult == nil {
+	prev := c.conf.Prev()
+	if prev == nil {
 		return nil, types.NewError(types.ErrInvalidNetworkConfig,
 			"vf-offload has no prevResult: it must be chained after Kube-OVN", "")
-	}
-	prev, err := current.NewResultFromResult(c.conf.PrevResult)
-	if err != nil {
-		return nil, types.NewError(types.ErrDecodingFailure, "cannot convert prevResult", err.Error())
 	}
 	return prev, nil
 }

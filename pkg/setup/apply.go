@@ -10,6 +10,8 @@ import (
 
 	"github.com/safchain/ethtool"
 	"github.com/vishvananda/netlink"
+
+	"github.com/vf-offload/vf-offload/pkg/sriov"
 )
 
 // System is what Apply needs from the node; Host is the real one.
@@ -88,7 +90,7 @@ func (Host) Gather(pf string) Facts { return Gather(pf) }
 
 // SetNumVFs writes n to /sys/class/net/<pf>/device/sriov_numvfs.
 func (Host) SetNumVFs(pf string, n int) error {
-	p := filepath.Join(classNet, pf, "device", "sriov_numvfs")
+	p := filepath.Join(sriov.ClassNet, pf, "device", "sriov_numvfs")
 	fh, err := os.OpenFile(p, os.O_WRONLY, 0)
 	if err != nil {
 		return fmt.Errorf("PF %s: set sriov_numvfs to %d: %w", pf, n, err)

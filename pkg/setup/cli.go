@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+
+	"github.com/vf-offload/vf-offload/pkg/cli"
 )
 
 // Result is what `vf-offload setup-pf --json` prints.
@@ -28,19 +30,37 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	return run1(Host{}, args, stdout, stderr)
 }
 
+const usage = `usage: vf-offload setup-pf --pf NETDEV --vfs N [--dry-run] [--json]
+
+Prepares PF NETDEV on this node for offload, as the Kube-OVN offload guide
+does by hand: creates N VFs (sriov_numvfs), switches the eswitch to
+switchdev (devlink), turns on hw-tc-offload on the uplink (ethtool) and
+brings the uplink and the VF representors up. It re-reads the PF after each
+step, so a second run has nothing to do. Selecting the NIC's firmware (the
+flower firmware on Corigine Agilio) stays a manual step; setup-pf only says
+which firmware is loaded.
+
+Exit code: 0 done, or a dry run whose plan can succeed; 1 a step failed,
+would fail, or cannot be checked or done here (listed under "not done");
+2 bad usage.
+`
+
 func run1(sys System, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("vf-offload setup-pf", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	pf := fs.String("pf", "", "PF netdev, e.g. ens47np0 (required)")
 	vfs := fs.Int("vfs", 0, "number of VFs to create, at least 1 (required)")
 	dry := fs.Bool("dry-run", false, "print what would change, change nothing")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, done := cli.Parse(fs, args, cli.Usage(fs, usage), stdout, stderr); done {
+		return code
 	}
-	if *pf == "" || *vfs < 1 || fs.NArg() != 0 {
-		fmt.Fprintln(stderr, "usage: vf-offload setup-pf --pf NETDEV --vfs N [--dry-run] [--json]")
-		return 2
+	switch {
+	case fs.NArg() != 0:
+		return cli.Fail(stderr, fs.Name(), fmt.Sprintf("unexpected argument %q", fs.Arg(0)))
+	case *pf == "":
+		return cli.Fail(stderr, fs.Name(), "--pf NETDEV is required")
+	case *vfs < 1:
+		return cli.Fail(stderr, fs.Name(), fmt.Sprintf("--vfs N is required, at least 1 (got %d)", *vfs))
 	}
 	r := Result{PF: *pf, VFs: *vfs, DryRun: *dry, Before: sys.Gather(*pf)}
 	if r.Before.SRIOV {

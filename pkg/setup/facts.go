@@ -5,32 +5,30 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 
 	"github.com/k8snetworkplumbingwg/sriovnet"
 	"github.com/safchain/ethtool"
 	"github.com/vishvananda/netlink"
-)
 
-const classNet = "/sys/class/net"
+	"github.com/vf-offload/vf-offload/pkg/sriov"
+)
 
 // Gather reads the facts about PF netdev pf from sysfs, devlink, ethtool and
 // netlink. Only a missing or non-SR-IOV PF stops it early; everything else
 // it cannot read is left at its zero value (unknown) for the planner.
 func Gather(pf string) Facts {
 	f := Facts{PF: pf}
-	if _, err := os.Stat(filepath.Join(classNet, pf)); err != nil {
+	if _, err := os.Stat(filepath.Join(sriov.ClassNet, pf)); err != nil {
 		return f
 	}
 	f.Exists = true
-	dev := filepath.Join(classNet, pf, "device")
-	total, err := readInt(filepath.Join(dev, "sriov_totalvfs"))
+	dev := filepath.Join(sriov.ClassNet, pf, "device")
+	total, err := sriov.ReadInt(filepath.Join(dev, "sriov_totalvfs"))
 	if err != nil {
 		return f
 	}
 	f.SRIOV, f.TotalVFs = true, total
-	f.NumVFs, _ = readInt(filepath.Join(dev, "sriov_numvfs"))
+	f.NumVFs, _ = sriov.ReadInt(filepath.Join(dev, "sriov_numvfs"))
 	if pci, err := sriovnet.GetPciFromNetDevice(pf); err == nil {
 		f.PCI = pci
 	} else if t, err := os.Readlink(dev); err == nil {
@@ -94,12 +92,4 @@ func hwTCOffload(et *ethtool.Ethtool, dev string) string {
 func linkUp(name string) bool {
 	l, err := netlink.LinkByName(name)
 	return err == nil && l.Attrs().Flags&net.FlagUp != 0
-}
-
-func readInt(p string) (int, error) {
-	b, err := os.ReadFile(p)
-	if err != nil {
-		return 0, err
-	}
-	return strconv.Atoi(strings.TrimSpace(string(b)))
 }

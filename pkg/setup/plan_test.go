@@ -250,9 +250,20 @@ note: Corigine Agilio (nfp): the flower firmware must be selected before this, b
 		!strings.Contains(out.String(), "nothing to do: 4 VFs, switchdev, hw-tc-offload on, uplink and representors up") {
 		t.Errorf("ready: code %d\n%s", code, out.String())
 	}
-	for _, args := range [][]string{{"--vfs", "4"}, {"--pf", "x"}, {"--pf", "x", "--vfs", "0"}, {"--bogus"}} {
-		if code := run1(&fakeSys{f: ready()}, args, &out, &errb); code != 2 {
-			t.Errorf("%v: code %d, want 2", args, code)
+	for _, args := range [][]string{{"--vfs", "4"}, {"--pf", "x"}, {"--pf", "x", "--vfs", "0"}, {"--bogus"}, {"--pf", "x", "--vfs", "1", "extra"}} {
+		out.Reset()
+		errb.Reset()
+		if code := run1(&fakeSys{f: ready()}, args, &out, &errb); code != 2 || out.Len() != 0 ||
+			!strings.HasSuffix(errb.String(), "Run 'vf-offload setup-pf --help' for usage.\n") || strings.Count(errb.String(), "\n") != 2 {
+			t.Errorf("%v: code %d, stdout %q, stderr %q; want 2, one line and the hint on stderr", args, code, out.String(), errb.String())
+		}
+	}
+	for _, h := range []string{"--help", "-h"} {
+		out.Reset()
+		errb.Reset()
+		if code := run1(&fakeSys{f: ready()}, []string{h}, &out, &errb); code != 0 || errb.Len() != 0 ||
+			!strings.HasPrefix(out.String(), "usage: vf-offload setup-pf --pf NETDEV --vfs N") || !strings.Contains(out.String(), "-dry-run") {
+			t.Errorf("%s: code %d, stdout %q, stderr %q; want 0 and the usage on stdout", h, code, out.String(), errb.String())
 		}
 	}
 }

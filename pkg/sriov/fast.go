@@ -16,20 +16,19 @@ import (
 // asks sriovnet.
 
 var (
-	vfPortName     = regexp.MustCompile(`^pf(\d+)vf(\d+)$`)
-	repNameEnd     = regexp.MustCompile(`(?:vf|_)(\d+)$`)
-	uplinkPortName = regexp.MustCompile(`^p\d+$`)
+	vfPortName = regexp.MustCompile(`^pf(\d+)vf(\d+)$`)
+	repNameEnd = regexp.MustCompile(`(?:vf|_)(\d+)$`)
 )
 
 // indexFromRID computes the VF's index from its routing ID and the PF's
 // sriov_offset and sriov_stride (First VF Offset and VF Stride of the
 // SR-IOV capability), and checks it against the PF's virtfn<i> link.
 func indexFromRID(pf, vf string) (int, bool) {
-	offset, ok1 := readInt(filepath.Join(pciDevices, pf, "sriov_offset"))
-	stride, ok2 := readInt(filepath.Join(pciDevices, pf, "sriov_stride"))
+	offset, err1 := ReadInt(filepath.Join(PCIDevices, pf, "sriov_offset"))
+	stride, err2 := ReadInt(filepath.Join(PCIDevices, pf, "sriov_stride"))
 	pfRID, ok3 := rid(pf)
 	vfRID, ok4 := rid(vf)
-	if !ok1 || !ok2 || !ok3 || !ok4 || stride <= 0 {
+	if err1 != nil || err2 != nil || !ok3 || !ok4 || stride <= 0 {
 		return 0, false
 	}
 	d := vfRID - pfRID - offset
@@ -37,7 +36,7 @@ func indexFromRID(pf, vf string) (int, bool) {
 		return 0, false
 	}
 	i := d / stride
-	l, err := os.Readlink(filepath.Join(pciDevices, pf, "virtfn"+strconv.Itoa(i)))
+	l, err := os.Readlink(filepath.Join(PCIDevices, pf, "virtfn"+strconv.Itoa(i)))
 	if err != nil || filepath.Base(l) != vf {
 		return 0, false
 	}
@@ -64,19 +63,10 @@ func rid(pci string) (int, bool) {
 	return int(bus)<<8 | int(dev)<<3 | int(fn), true
 }
 
-func readInt(path string) (int, bool) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return 0, false
-	}
-	n, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	return n, err == nil
-}
-
 // pfNetdevs lists the netdevs whose parent is the PF: on switchdev NICs
 // (nfp, mlx5) the uplink and the VF representors are among them.
 func pfNetdevs(pf string) []string {
-	entries, err := os.ReadDir(filepath.Join(pciDevices, pf, "net"))
+	entries, err := os.ReadDir(filepath.Join(PCIDevices, pf, "net"))
 	if err != nil {
 		return nil
 	}
@@ -112,7 +102,7 @@ func repByName(pf string, names, hints []string, index int) (string, bool) {
 
 // parentPCI is the PCI address of a netdev's parent device, "" if none.
 func parentPCI(netdev string) string {
-	l, err := os.Readlink(filepath.Join(classNet, netdev, "device"))
+	l, err := os.Readlink(filepath.Join(ClassNet, netdev, "device"))
 	if err != nil {
 		return ""
 	}
@@ -134,7 +124,7 @@ func looksLikeUplink(n string) bool {
 // look like one.
 func uplinkByName(names []string) (string, bool) {
 	for _, n := range names {
-		if looksLikeUplink(n) && uplinkPortName.MatchString(PhysPortName(n)) {
+		if looksLikeUplink(n) && IsUplinkPortName(PhysPortName(n)) {
 			return n, true
 		}
 	}

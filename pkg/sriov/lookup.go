@@ -1,6 +1,8 @@
 // Package sriov finds, for a VF's PCI address, everything vf-offload needs on
 // a switchdev NIC: the VF's index and netdev, its PF, the uplink and the VF
-// representor. It reads sysfs through sriovnet only.
+// representor. It reads sysfs itself where a few reads answer (fast.go, each
+// answer checked against the kernel's own attribute) and through sriovnet
+// otherwise.
 package sriov
 
 import (
@@ -14,11 +16,6 @@ import (
 	"time"
 
 	"github.com/k8snetworkplumbingwg/sriovnet"
-)
-
-const (
-	pciDevices = "/sys/bus/pci/devices"
-	classNet   = "/sys/class/net"
 )
 
 // ErrNotVF means the PCI device exists but is not an SR-IOV VF.
@@ -44,7 +41,7 @@ type Device struct {
 // hints are names the representor may carry now (e.g. the port name an ADD
 // gave it); they are checked, not trusted.
 func Lookup(pci string, hints ...string) (*Device, error) {
-	if _, err := os.Stat(filepath.Join(pciDevices, pci)); err != nil {
+	if _, err := os.Stat(filepath.Join(PCIDevices, pci)); err != nil {
 		return nil, fmt.Errorf("PCI device %s: %w", pci, err)
 	}
 	pf, err := sriovnet.GetPfPciFromVfPci(pci)
@@ -120,11 +117,7 @@ func (d *Device) PFNetdev() string {
 
 // PhysPortName returns a netdev's phys_port_name, "" when it has none.
 func PhysPortName(netdev string) string {
-	b, err := os.ReadFile(filepath.Join(classNet, netdev, "phys_port_name"))
-	if err != nil {
-		return ""
-	}
-	return strings.TrimSpace(string(b))
+	return attr(filepath.Join(ClassNet, netdev, "phys_port_name"))
 }
 
 // StableRepName is the name DEL gives a representor whose original name is

@@ -22,10 +22,19 @@ import (
 // Version is the state file format version Save writes and Load accepts.
 const Version = 1
 
-// Phases of an attachment, written by ADD.
+// Phases of an attachment, written by ADD. PhaseNone is the phase of an
+// attachment that no state file recorded (DEL builds one from its arguments).
 const (
 	PhaseAdding = "adding"
 	PhaseAdded  = "added"
+	PhaseNone   = ""
+)
+
+// How Kube-OVN had wired the pod when ADD found it: its own veth, or the VF
+// itself (Kube-OVN acts on the device ID Multus writes into its entry).
+const (
+	KubeOVNVeth      = "veth"
+	KubeOVNOffloaded = "offloaded"
 )
 
 const maxStateSize = 1 << 20
@@ -63,7 +72,7 @@ type Attachment struct {
 	PCI             string            `json:"pci"`
 	PFPCI           string            `json:"pfPCI"`
 	VFIndex         int               `json:"vfIndex"`
-	KubeOVNState    string            `json:"kubeOVNState"` // "veth" or "offloaded"
+	KubeOVNState    string            `json:"kubeOVNState"` // KubeOVNVeth or KubeOVNOffloaded
 	Bridge          string            `json:"bridge"`
 	Port            string            `json:"port"`
 	PortExternalIDs map[string]string `json:"portExternalIDs,omitempty"`
@@ -280,9 +289,9 @@ func (a *Attachment) validate() error {
 		return bad("vfIndex/mtu/index", fmt.Errorf("negative value"))
 	}
 	switch a.KubeOVNState {
-	case "", "veth", "offloaded":
+	case "", KubeOVNVeth, KubeOVNOffloaded:
 	default:
-		return bad("kubeOVNState", fmt.Errorf("%q is not veth or offloaded", a.KubeOVNState))
+		return bad("kubeOVNState", fmt.Errorf("%q is not %s or %s", a.KubeOVNState, KubeOVNVeth, KubeOVNOffloaded))
 	}
 	switch a.Phase {
 	case PhaseAdding, PhaseAdded:

@@ -8,7 +8,7 @@ import (
 	"github.com/vishvananda/netlink/nl"
 	"golang.org/x/sys/unix"
 
-	"github.com/vf-offload/vf-offload/pkg/doctor"
+	"github.com/vf-offload/vf-offload/pkg/hwoffload"
 )
 
 // Flag bits of the classifiers' flags attributes (linux/pkt_cls.h).
@@ -45,7 +45,7 @@ func kindOf(kind string) (kindAttrs, bool) {
 // without the netlink header) into a TCFilter. ok is false for the entries
 // tc prints without a handle (one per priority) and for u32 hash tables.
 // ifname names a device by index, for mirred actions.
-func Decode(msg []byte, ifname func(uint32) string) (f doctor.TCFilter, ok bool, err error) {
+func Decode(msg []byte, ifname func(uint32) string) (f hwoffload.TCFilter, ok bool, err error) {
 	if len(msg) < nl.SizeofTcMsg {
 		return f, false, fmt.Errorf("tcmsg of %d bytes, want %d", len(msg), nl.SizeofTcMsg)
 	}
@@ -104,25 +104,25 @@ func Decode(msg []byte, ifname func(uint32) string) (f doctor.TCFilter, ok bool,
 	return f, true, nil
 }
 
-func setFlags(f *doctor.TCFilter, v uint32) {
+func setFlags(f *hwoffload.TCFilter, v uint32) {
 	f.SkipHW, f.SkipSW = v&flagSkipHW != 0, v&flagSkipSW != 0
 	f.InHW, f.NotInHW = v&flagInHW != 0, v&flagNotInHW != 0
 }
 
 // actions decodes a TCA_*_ACT nest: one nested attribute per action, its
 // type being the action's order.
-func actions(b []byte, ifname func(uint32) string) ([]doctor.TCAction, error) {
+func actions(b []byte, ifname func(uint32) string) ([]hwoffload.TCAction, error) {
 	tab, err := nl.ParseRouteAttr(b)
 	if err != nil {
 		return nil, err
 	}
-	var out []doctor.TCAction
+	var out []hwoffload.TCAction
 	for _, t := range tab {
 		attrs, err := nl.ParseRouteAttr(t.Value)
 		if err != nil {
 			return nil, fmt.Errorf("action %d: %w", t.Attr.Type&nl.NLA_TYPE_MASK, err)
 		}
-		a := doctor.TCAction{Order: int(t.Attr.Type & nl.NLA_TYPE_MASK)}
+		a := hwoffload.TCAction{Order: int(t.Attr.Type & nl.NLA_TYPE_MASK)}
 		var opts []byte
 		for _, at := range attrs {
 			switch at.Attr.Type & nl.NLA_TYPE_MASK {
@@ -148,7 +148,7 @@ func actions(b []byte, ifname func(uint32) string) ([]doctor.TCAction, error) {
 // stats reads TCA_STATS_BASIC (all packets, software and hardware) and
 // TCA_STATS_BASIC_HW (those counted by the NIC): struct gnet_stats_basic,
 // a u64 byte count then a u32 packet count.
-func stats(a *doctor.TCAction, b []byte) error {
+func stats(a *hwoffload.TCAction, b []byte) error {
 	attrs, err := nl.ParseRouteAttr(b)
 	if err != nil {
 		return err
@@ -171,7 +171,7 @@ func stats(a *doctor.TCAction, b []byte) error {
 
 // mirred reads struct tc_mirred: tc_gen (five 32-bit fields), eaction,
 // ifindex.
-func mirred(a *doctor.TCAction, opts []byte, ifname func(uint32) string) {
+func mirred(a *hwoffload.TCAction, opts []byte, ifname func(uint32) string) {
 	attrs, err := nl.ParseRouteAttr(opts)
 	if err != nil {
 		return

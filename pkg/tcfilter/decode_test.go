@@ -7,7 +7,7 @@ import (
 	"github.com/vishvananda/netlink/nl"
 	"golang.org/x/sys/unix"
 
-	"github.com/vf-offload/vf-offload/pkg/doctor"
+	"github.com/vf-offload/vf-offload/pkg/hwoffload"
 )
 
 // message builds an RTM_NEWTFILTER payload the way the kernel dumps one.
@@ -65,11 +65,11 @@ func TestDecodeFlowerInHW(t *testing.T) {
 	if err != nil || !ok {
 		t.Fatalf("Decode: %v, ok=%v", err, ok)
 	}
-	want := doctor.TCFilter{
+	want := hwoffload.TCFilter{
 		Protocol: "ip", Pref: 2, Kind: "flower", Chain: 0, Handle: "0x1",
 		Keys: []string{"dst_mac 00:00:00:e7:16:ce", "src_mac 00:00:00:c5:6d:4e", "eth_type ipv4", "ip_proto tcp"},
 		InHW: true, InHWCount: 1,
-		Actions: []doctor.TCAction{{Order: 1, Kind: "mirred", Text: "mirred (Egress Redirect to device 54235e5753b8_h)",
+		Actions: []hwoffload.TCAction{{Order: 1, Kind: "mirred", Text: "mirred (Egress Redirect to device 54235e5753b8_h)",
 			Device: "54235e5753b8_h", Bytes: 62142230, Packets: 941539, HWBytes: 62142230, HWPackets: 941539}},
 	}
 	if !reflect.DeepEqual(f, want) {

@@ -1,5 +1,5 @@
 // Package tcfilter reads the TC filters on a network device's ingress from
-// the kernel over rtnetlink, as package doctor's TCFilter: protocol, pref,
+// the kernel over rtnetlink, as package hwoffload's TCFilter: protocol, pref,
 // chain, handle, the hardware flags (skip_hw, skip_sw, in_hw, not_in_hw,
 // in_hw_count) and each action with its software and hardware counters.
 //

@@ -8,14 +8,14 @@ import (
 	"github.com/vishvananda/netlink/nl"
 	"golang.org/x/sys/unix"
 
-	"github.com/vf-offload/vf-offload/pkg/doctor"
+	"github.com/vf-offload/vf-offload/pkg/hwoffload"
 )
 
 // Ingress returns the filters on the ingress of the device named ifname
 // (parent ffff:fff2, where both the ingress and the clsact qdisc attach
 // their ingress filters), in the order the kernel dumps them. A device
 // without an ingress qdisc has none.
-func Ingress(ifname string) ([]doctor.TCFilter, error) {
+func Ingress(ifname string) ([]hwoffload.TCFilter, error) {
 	link, err := netlink.LinkByName(ifname)
 	if err != nil {
 		return nil, fmt.Errorf("tc filters of %s: %w", ifname, err)
@@ -26,7 +26,7 @@ func Ingress(ifname string) ([]doctor.TCFilter, error) {
 	if err != nil && !errors.Is(err, nl.ErrDumpInterrupted) {
 		return nil, fmt.Errorf("dump tc filters of %s: %w", ifname, err)
 	}
-	var out []doctor.TCFilter
+	var out []hwoffload.TCFilter
 	for _, m := range msgs {
 		f, ok, err := Decode(m, linkName)
 		if err != nil {

@@ -11,22 +11,19 @@ import (
 
 	"github.com/vishvananda/netns"
 
-	"github.com/vf-offload/vf-offload/pkg/doctor"
+	"github.com/vf-offload/vf-offload/pkg/hwoffload"
+	"github.com/vf-offload/vf-offload/pkg/roottest"
 )
 
 // TestIngressFromKernel puts filters on a veth "representor" in a scratch
 // netns with tc, reads them back over netlink with Ingress, and checks them
-// against what tc itself prints (parsed by doctor.ParseTCFilters). The
+// against what tc itself prints (parsed by hwoffload.ParseTCFilters). The
 // kernel here has u32 but no flower (see /work/shared/notes/testbed.md):
 // the hardware flags are the same TCA_CLS_FLAGS_* bits for both, and a veth
 // has no TC offload, so the kernel must mark every filter not_in_hw.
 func TestIngressFromKernel(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: creates a network namespace, veths and tc filters")
-	}
-	if _, err := exec.LookPath("tc"); err != nil {
-		t.Skip("needs tc (iproute2) to set the filters up")
-	}
+	roottest.Root(t, "creating a network namespace, veths and tc filters")
+	roottest.Tool(t, "tc", "iproute2")
 	ns := fmt.Sprintf("vfo-tcf-%d", os.Getpid())
 	run := func(args ...string) string {
 		t.Helper()
@@ -65,7 +62,7 @@ func TestIngressFromKernel(t *testing.T) {
 	_ = exec.Command("ip", "netns", "exec", ns, "ping", "-c", "3", "-i", "0.2", "-W", "0.3", "192.0.2.1").Run()
 
 	got := ingressIn(t, ns, "rep0")
-	want, err := doctor.ParseTCFilters(in("tc", "-s", "filter", "show", "dev", "rep0", "ingress"))
+	want, err := hwoffload.ParseTCFilters(in("tc", "-s", "filter", "show", "dev", "rep0", "ingress"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +97,7 @@ func TestIngressFromKernel(t *testing.T) {
 	}
 }
 
-func ingressIn(t *testing.T, ns, dev string) []doctor.TCFilter {
+func ingressIn(t *testing.T, ns, dev string) []hwoffload.TCFilter {
 	t.Helper()
 	f, err := ingressInErr(ns, dev)
 	if err != nil {
@@ -110,9 +107,9 @@ func ingressIn(t *testing.T, ns, dev string) []doctor.TCFilter {
 }
 
 // ingressInErr runs Ingress on a thread inside the named netns.
-func ingressInErr(ns, dev string) ([]doctor.TCFilter, error) {
+func ingressInErr(ns, dev string) ([]hwoffload.TCFilter, error) {
 	type result struct {
-		f   []doctor.TCFilter
+		f   []hwoffload.TCFilter
 		err error
 	}
 	ch := make(chan result, 1)

@@ -1,10 +1,12 @@
-package inspect
+package doctor
 
 import (
 	"fmt"
 	"slices"
 	"sort"
 	"strconv"
+
+	"github.com/vf-offload/vf-offload/pkg/hwoffload"
 )
 
 // GatherRecorded builds the report from recorded outputs only: the flows in
@@ -16,7 +18,7 @@ func GatherRecorded(o Options) Report {
 	n := Node{Source: sourceRecorded, Bridge: o.Bridge, DatapathType: o.DatapathType,
 		HWOffload: o.OtherConfig["hw-offload"], TCPolicy: o.OtherConfig["tc-policy"]}
 	r := Report{Node: n}
-	flows, err := readFlowsFile(o.FlowsFile)
+	flows, err := readRecorded(o.FlowsFile, "datapath flows", hwoffload.ParseDpctlFlows)
 	if err != nil {
 		r.Node.problem("%v", err)
 	}

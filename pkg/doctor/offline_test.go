@@ -1,4 +1,4 @@
-package inspect
+package doctor
 
 import (
 	"bytes"
@@ -14,7 +14,7 @@ const (
 	podB = "9d04e7b15a3c_h"
 )
 
-func testdata(name string) string { return filepath.Join("..", "doctor", "testdata", name) }
+func testdata(name string) string { return filepath.Join("..", "hwoffload", "testdata", name) }
 
 // runDoctor runs Main and returns stdout, stderr and the exit code.
 func runDoctor(t *testing.T, args ...string) (string, string, int) {
@@ -172,8 +172,9 @@ func TestRecordedBadInput(t *testing.T) {
 		{"--flows-file", "x", "--pod", "default/a"},
 		{"--flows-file", "x", "extra"},
 	} {
-		if _, stderr, code := runDoctor(t, args...); code != 2 || stderr == "" {
-			t.Errorf("%q: exit %d, stderr %q; want 2 and a message", args, code, stderr)
+		if out, stderr, code := runDoctor(t, args...); code != 2 || out != "" ||
+			!strings.HasSuffix(stderr, "Run 'vf-offload doctor --help' for usage.\n") || strings.Count(stderr, "\n") != 2 {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want 2, nothing on stdout, one line and the hint on stderr", args, code, out, stderr)
 		}
 	}
 	// A file that cannot be read or parsed is a problem in the report.
@@ -184,9 +185,9 @@ func TestRecordedBadInput(t *testing.T) {
 	if len(r.Pods) != 1 || len(r.Pods[0].Problems) != 1 || !strings.Contains(r.Pods[0].Problems[0], "dpctl_guide_offloaded.txt") {
 		t.Errorf("a dpctl file given as tc output: %+v", r.Pods)
 	}
-	_, stderr, code := runDoctor(t, "--help")
-	if code != 2 || !strings.Contains(stderr, "--flows-file FILE") || !strings.Contains(stderr, "--tc-file REP=FILE") ||
-		!strings.Contains(stderr, "-ovs-other-config") {
-		t.Errorf("--help (exit %d):\n%s", code, stderr)
+	out, stderr, code := runDoctor(t, "--help")
+	if code != 0 || stderr != "" || !strings.Contains(out, "--flows-file FILE") || !strings.Contains(out, "--tc-file REP=FILE") ||
+		!strings.Contains(out, "-ovs-other-config") {
+		t.Errorf("--help (exit %d):\n%s\nstderr: %s", code, out, stderr)
 	}
 }

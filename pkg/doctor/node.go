@@ -1,31 +1,22 @@
-package inspect
+package doctor
 
 import (
 	"os"
 	"path/filepath"
-	"regexp"
-	"strconv"
-	"strings"
 
 	"github.com/k8snetworkplumbingwg/sriovnet"
 	"github.com/safchain/ethtool"
 	"github.com/vishvananda/netlink"
 
+	"github.com/vf-offload/vf-offload/pkg/sriov"
 	"github.com/vf-offload/vf-offload/pkg/state"
 )
-
-const (
-	classNet   = "/sys/class/net"
-	pciDevices = "/sys/bus/pci/devices"
-)
-
-var uplinkPortName = regexp.MustCompile(`^p\d+$`)
 
 // uplinks lists the netdevs that are switchdev uplinks (a phys_switch_id and
 // a phys_port_name pN), with driver, firmware, eswitch mode, hw-tc-offload
 // and VF counts.
 func uplinks(atts []*state.Attachment) []Uplink {
-	ents, err := os.ReadDir(classNet)
+	ents, err := os.ReadDir(sriov.ClassNet)
 	if err != nil {
 		return nil
 	}
@@ -36,7 +27,7 @@ func uplinks(atts []*state.Attachment) []Uplink {
 	}
 	for _, e := range ents {
 		n := e.Name()
-		if read(filepath.Join(classNet, n, "phys_switch_id")) == "" || !uplinkPortName.MatchString(read(filepath.Join(classNet, n, "phys_port_name"))) {
+		if !sriov.IsUplink(n) {
 			continue
 		}
 		u := Uplink{Netdev: n, Eswitch: "unknown", HWTCOffload: "unknown"}
@@ -56,8 +47,8 @@ func uplinks(atts []*state.Attachment) []Uplink {
 		if d, err := netlink.DevLinkGetDeviceByName("pci", u.PCI); err == nil && d.Attrs.Eswitch.Mode != "" {
 			u.Eswitch = d.Attrs.Eswitch.Mode
 		}
-		u.VFsTotal = readInt(filepath.Join(pciDevices, u.PCI, "sriov_totalvfs"))
-		u.VFsCreated = readInt(filepath.Join(pciDevices, u.PCI, "sriov_numvfs"))
+		u.VFsTotal, _ = sriov.ReadInt(filepath.Join(sriov.PCIDevices, u.PCI, "sriov_totalvfs"))
+		u.VFsCreated, _ = sriov.ReadInt(filepath.Join(sriov.PCIDevices, u.PCI, "sriov_numvfs"))
 		for _, a := range atts {
 			if a.PFPCI == u.PCI {
 				u.VFsInUse++
@@ -66,17 +57,4 @@ func uplinks(atts []*state.Attachment) []Uplink {
 		out = append(out, u)
 	}
 	return out
-}
-
-func read(p string) string {
-	b, err := os.ReadFile(p)
-	if err != nil {
-		return ""
-	}
-	return strings.TrimSpace(string(b))
-}
-
-func readInt(p string) int {
-	n, _ := strconv.Atoi(read(p))
-	return n
 }

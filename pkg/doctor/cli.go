@@ -1,4 +1,4 @@
-package inspect
+package doctor
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/vf-offload/vf-offload/pkg/cli"
 	"github.com/vf-offload/vf-offload/pkg/config"
 )
 
@@ -42,19 +43,12 @@ Recorded outputs (a node you cannot run doctor on, a bug report):
                       (offline only; default unknown).
 Lines starting with "#" in the files are ignored, so a recording can say
 where it comes from.
-
-Flags:
 `
 
 // Main runs `vf-offload doctor [flags]` and returns the exit code: 0 when
 // the report was made (whatever it says), 2 on bad usage.
 func Main(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("vf-offload doctor", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), usage)
-		fs.PrintDefaults()
-	}
 	o := Options{TCFiles: map[string]string{}}
 	var ports listFlag
 	var otherConfig kvFlag
@@ -70,21 +64,17 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	fs.Var(fileMapFlag(o.TCFiles), "tc-file", "REP=FILE: recorded `tc -s filter show dev REP ingress` output (repeatable)")
 	fs.Var(&otherConfig, "ovs-other-config", "k=v,...: Open_vSwitch other_config (hw-offload, tc-policy) instead of OVSDB's")
 	fs.StringVar(&o.DatapathType, "datapath-type", "", "with --flows-file: the recorded bridge's datapath_type (system or netdev)")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, done := cli.Parse(fs, args, cli.Usage(fs, usage), stdout, stderr); done {
+		return code
 	}
 	o.Ports, o.OtherConfig = ports, otherConfig.m
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "vf-offload doctor: unexpected argument %q\n", fs.Arg(0))
-		return 2
-	}
-	if o.Pod != "" && o.FlowsFile != "" {
-		fmt.Fprintln(stderr, "vf-offload doctor: --pod needs the node's state; with --flows-file name the representors with --port")
-		return 2
-	}
-	if o.DatapathType != "" && o.FlowsFile == "" {
-		fmt.Fprintln(stderr, "vf-offload doctor: --datapath-type needs --flows-file (live, OVSDB says)")
-		return 2
+	switch {
+	case fs.NArg() > 0:
+		return cli.Fail(stderr, fs.Name(), fmt.Sprintf("unexpected argument %q", fs.Arg(0)))
+	case o.Pod != "" && o.FlowsFile != "":
+		return cli.Fail(stderr, fs.Name(), "--pod needs the node's state; with --flows-file name the representors with --port")
+	case o.DatapathType != "" && o.FlowsFile == "":
+		return cli.Fail(stderr, fs.Name(), "--datapath-type needs --flows-file (live, OVSDB says)")
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	r := Gather(context.Background(), o, log)

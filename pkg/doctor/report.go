@@ -1,7 +1,8 @@
-// Package inspect gathers what `vf-offload doctor` reports: the node's
+// Package doctor implements `vf-offload doctor`: it gathers the node's
 // offload setup (OVSDB, uplinks, datapath flows) and, per pod attachment,
-// its VF, representor, port, flows and a verdict from package doctor.
-package inspect
+// its VF, representor, port, flows and a verdict from package hwoffload,
+// and prints them as text or JSON.
+package doctor
 
 // Report is the doctor's whole answer; it is also its --json output.
 type Report struct {

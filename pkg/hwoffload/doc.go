@@ -1,5 +1,7 @@
-// Package doctor answers the question users of switchdev offload ask most
-// ("is my pod actually offloaded?") for one pod's VF representor.
+// Package hwoffload answers the question users of switchdev offload ask most
+// ("is my pod actually offloaded?") for one pod's VF representor. It is the
+// parsing and verdict half of `vf-offload doctor`, whose command (package
+// doctor) gathers the inputs.
 //
 // It reads what Open vSwitch and the kernel already report:
 //
@@ -19,10 +21,11 @@
 // offloaded), the most likely reason, and one line per flow or filter.
 //
 // The parsers and Verdict are pure: they take command output as strings and
-// do no I/O, so a future `vf-offload doctor` command only has to run the
-// commands. The test bed has no hardware offload (no switchdev NIC, no
-// cls_flower, only the userspace datapath), so `offloaded:yes` flows cannot
-// appear there: the tests use recorded outputs in testdata/, some captured on
-// the bed's real OVS and some constructed in the real formats (see
-// testdata/README.md).
-package doctor
+// do no I/O. Package doctor reads OVS and the kernel and hands them what it
+// read (live TC filters come over netlink, through package tcfilter, in the
+// same TCFilter form). The test bed has no hardware offload (no switchdev
+// NIC, no cls_flower, only the userspace datapath), so `offloaded:yes` flows
+// cannot appear there: the tests use recorded outputs in testdata/, some
+// captured on the bed's real OVS and some constructed in the real formats
+// (see testdata/README.md).
+package hwoffload

@@ -1,4 +1,4 @@
-package inspect
+package doctor
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/vf-offload/vf-offload/pkg/doctor"
+	"github.com/vf-offload/vf-offload/pkg/hwoffload"
 	"github.com/vf-offload/vf-offload/pkg/ovsdb"
 	"github.com/vf-offload/vf-offload/pkg/state"
 	"github.com/vf-offload/vf-offload/pkg/unixctl"
@@ -98,7 +98,7 @@ func (n *Node) problem(format string, args ...any) {
 }
 
 // lbFlows counts the flows with OVN load balancing (hash/dp_hash) actions.
-func lbFlows(flows []doctor.Flow) int {
+func lbFlows(flows []hwoffload.Flow) int {
 	n := 0
 	for _, f := range flows {
 		if slices.ContainsFunc(f.Unsupported, func(s string) bool { return strings.Contains(s, "hash") }) {
@@ -108,7 +108,7 @@ func lbFlows(flows []doctor.Flow) int {
 	return n
 }
 
-func dumpFlows(ctx context.Context, o Options) ([]doctor.Flow, error) {
+func dumpFlows(ctx context.Context, o Options) ([]hwoffload.Flow, error) {
 	rundir := o.RunDir
 	if rundir == "" && strings.HasPrefix(o.OVSDB, "unix:") {
 		rundir = filepath.Dir(strings.TrimPrefix(o.OVSDB, "unix:"))
@@ -121,12 +121,12 @@ func dumpFlows(ctx context.Context, o Options) ([]doctor.Flow, error) {
 	if err != nil {
 		return nil, err
 	}
-	return doctor.ParseDpctlFlows(out)
+	return hwoffload.ParseDpctlFlows(out)
 }
 
 // attachment reports on one vf-offload attachment, unless --pod or --port
 // leave it out.
-func attachment(a *state.Attachment, ovs *ovsdb.Client, flows []doctor.Flow, n Node, o Options) (Pod, bool) {
+func attachment(a *state.Attachment, ovs *ovsdb.Client, flows []hwoffload.Flow, n Node, o Options) (Pod, bool) {
 	p := Pod{Container: a.ContainerID, IfName: a.IfName, VF: a.PCI, Representor: a.Port}
 	info, _ := ovs.Port(a.Port)
 	ids := a.PortExternalIDs
@@ -150,7 +150,7 @@ func attachment(a *state.Attachment, ovs *ovsdb.Client, flows []doctor.Flow, n N
 
 // otherPort reports on a bridge port named with --port that is not a
 // vf-offload attachment (Kube-OVN's own veth port, a port someone added).
-func otherPort(name string, ovs *ovsdb.Client, flows []doctor.Flow, n Node, o Options) Pod {
+func otherPort(name string, ovs *ovsdb.Client, flows []hwoffload.Flow, n Node, o Options) Pod {
 	p := Pod{Representor: name}
 	info, err := ovs.Port(name)
 	switch {
@@ -176,7 +176,7 @@ func otherPort(name string, ovs *ovsdb.Client, flows []doctor.Flow, n Node, o Op
 
 // readFilters reads the representor's filters, noting a failure as a
 // problem of the pod.
-func (p *Pod) readFilters(files map[string]string, live bool) []doctor.TCFilter {
+func (p *Pod) readFilters(files map[string]string, live bool) []hwoffload.TCFilter {
 	filters, source, err := repFilters(p.Representor, files, live)
 	if err != nil {
 		p.Problems = append(p.Problems, err.Error())

@@ -1,21 +1,21 @@
-package inspect
+package doctor
 
 import (
 	"fmt"
 	"os"
 	"strings"
 
-	"github.com/vf-offload/vf-offload/pkg/doctor"
+	"github.com/vf-offload/vf-offload/pkg/hwoffload"
 	"github.com/vf-offload/vf-offload/pkg/tcfilter"
 )
 
 // judge fills p's flows, filters and verdict from the node facts, the
 // node's datapath flows and the representor's filters.
-func judge(p *Pod, n Node, flows []doctor.Flow, filters []doctor.TCFilter, eswitch, hwtc string) {
-	in := doctor.VerdictInput{HWOffload: n.HWOffload == "true", TCPolicy: n.TCPolicy, DatapathType: n.DatapathType,
+func judge(p *Pod, n Node, flows []hwoffload.Flow, filters []hwoffload.TCFilter, eswitch, hwtc string) {
+	in := hwoffload.VerdictInput{HWOffload: n.HWOffload == "true", TCPolicy: n.TCPolicy, DatapathType: n.DatapathType,
 		EswitchMode: eswitch, HWTCOffload: hwtc, Representor: p.Representor,
-		Flows: doctor.FlowsFor(flows, p.Representor), Filters: filters}
-	v := doctor.Verdict(in)
+		Flows: hwoffload.FlowsFor(flows, p.Representor), Filters: filters}
+	v := hwoffload.Verdict(in)
 	p.Verdict, p.Reason = v.Level.String(), v.Reason
 	for _, f := range in.Flows {
 		p.Flows = append(p.Flows, Flow{InPort: f.InPort, Outputs: strings.Join(f.Outputs, ","), Offloaded: f.Offloaded,
@@ -27,7 +27,7 @@ func judge(p *Pod, n Node, flows []doctor.Flow, filters []doctor.TCFilter, eswit
 }
 
 // reportFilter converts a parsed or kernel-read filter for the report.
-func reportFilter(f doctor.TCFilter) TCFilter {
+func reportFilter(f hwoffload.TCFilter) TCFilter {
 	r := TCFilter{Protocol: f.Protocol, Pref: f.Pref, Kind: f.Kind, Chain: f.Chain, Handle: f.Handle,
 		InHardware: f.InHardware(), InHWCount: f.InHWCount, Flags: []string{}, Actions: []string{}}
 	for _, fl := range []struct {
@@ -51,9 +51,9 @@ func reportFilter(f doctor.TCFilter) TCFilter {
 
 // repFilters returns the representor's ingress filters and where they come
 // from: the recorded file given for it, else (live only) the kernel.
-func repFilters(rep string, files map[string]string, live bool) ([]doctor.TCFilter, string, error) {
+func repFilters(rep string, files map[string]string, live bool) ([]hwoffload.TCFilter, string, error) {
 	if file, ok := files[rep]; ok {
-		f, err := readTCFile(file)
+		f, err := readRecorded(file, "tc filters", hwoffload.ParseTCFilters)
 		return f, file, err
 	}
 	if !live {
@@ -63,26 +63,16 @@ func repFilters(rep string, files map[string]string, live bool) ([]doctor.TCFilt
 	return f, "kernel", err
 }
 
-func readTCFile(file string) ([]doctor.TCFilter, error) {
+// readRecorded parses the recorded command output in file; what names it
+// in errors ("tc filters", "datapath flows").
+func readRecorded[T any](file, what string, parse func(string) ([]T, error)) ([]T, error) {
 	b, err := os.ReadFile(file)
 	if err != nil {
-		return nil, fmt.Errorf("tc filters: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
-	f, err := doctor.ParseTCFilters(string(b))
+	out, err := parse(string(b))
 	if err != nil {
-		return nil, fmt.Errorf("tc filters in %s: %w", file, err)
+		return nil, fmt.Errorf("%s in %s: %w", what, file, err)
 	}
-	return f, nil
-}
-
-func readFlowsFile(file string) ([]doctor.Flow, error) {
-	b, err := os.ReadFile(file)
-	if err != nil {
-		return nil, fmt.Errorf("datapath flows: %w", err)
-	}
-	f, err := doctor.ParseDpctlFlows(string(b))
-	if err != nil {
-		return nil, fmt.Errorf("datapath flows in %s: %w", file, err)
-	}
-	return f, nil
+	return out, nil
 }
