@@ -128,7 +128,7 @@ type podOpts struct {
 // kpod is a pod that exists as an API object and as a sandbox on the node.
 type kpod struct {
 	*bed.Pod
-	VFs   []nic.VF                // the VFs the device plugin gave it, in order
+	VFs   []nic.VF               // the VFs the device plugin gave it, in order
 	Alloc map[string]*allocation // by provider
 }
 
