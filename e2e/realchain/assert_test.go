@@ -102,8 +102,8 @@ func wantOffloaded(t *testing.T, n *node, p *kpod, vf nic.VF, ifname, prov strin
 	if !i.OFPortOK || i.Error != "" {
 		t.Errorf("Interface %s not open in ovs-vswitchd: ofport ok %v, error %q", host, i.OFPortOK, i.Error)
 	}
-	if got := n.k.VFAdminMAC(n.b.NIC.PFNetdev, vf.Index); got != a.MAC {
-		t.Errorf("VF %d administrative MAC (set by Kube-OVN through the PF) %q, want %s", vf.Index, got, a.MAC)
+	if got, pf := n.k.VFAdminMAC(vf.Index); got != a.MAC {
+		t.Errorf("VF %d administrative MAC (set by Kube-OVN through PF netdev %q) %q, want %s", vf.Index, pf, got, a.MAC)
 	}
 }
 

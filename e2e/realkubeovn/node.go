@@ -161,11 +161,16 @@ func (n *Node) LogTail(lines int) string {
 	return strings.Join(all, "\n")
 }
 
-// VFAdminMAC is the VF administrative MAC the daemon last set through the PF
-// (recorded by the build-time patch), "" if none.
-func (n *Node) VFAdminMAC(pf string, vf int) string {
-	data, _ := os.ReadFile(filepath.Join(n.VFMACs, pf, fmt.Sprintf("vf%d", vf)))
-	return strings.TrimSpace(string(data))
+// VFAdminMAC is the administrative MAC the daemon last set for VF index vf
+// (recorded by the build-time patch) and the PF netdev it went through; ""
+// if none.
+func (n *Node) VFAdminMAC(vf int) (mac, pf string) {
+	files, _ := filepath.Glob(filepath.Join(n.VFMACs, "*", fmt.Sprintf("vf%d", vf)))
+	if len(files) == 0 {
+		return "", ""
+	}
+	data, _ := os.ReadFile(files[0])
+	return strings.TrimSpace(string(data)), filepath.Base(filepath.Dir(files[0]))
 }
 
 // Close stops the daemon, the stand-ins and the gateway netns. The bed and
