@@ -179,9 +179,26 @@ func vfoLog(b *bed.Bed) string {
 	return string(data)
 }
 
+// logLine returns the first line of vf-offload's log holding every part, "".
+func logLine(b *bed.Bed, parts ...string) string {
+	for _, l := range strings.Split(vfoLog(b), "\n") {
+		all := true
+		for _, p := range parts {
+			all = all && strings.Contains(l, p)
+		}
+		if all {
+			return l
+		}
+	}
+	return ""
+}
+
 func jsonString(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
 
 var _ = fmt.Sprint
+
+// kubeovnPort is Kube-OVN's host-side port name for a pod interface.
+func kubeovnPort(p *kpod, ifname string) string { return kubeovn.PortName(p.ContainerID, ifname) }

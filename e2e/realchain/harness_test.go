@@ -255,11 +255,16 @@ func (n *node) del(p *kpod) error {
 	return n.b.Del(ctx, n.multus, p.Pod, "eth0", nil)
 }
 
-// check runs the runtime's CHECK.
-func (n *node) check(p *kpod) error {
+// check runs the runtime's CHECK, with Multus' configuration at another
+// cniVersion unless version is "".
+func (n *node) check(p *kpod, version string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	return n.b.Check(ctx, n.multus, p.Pod, "eth0", nil)
+	c := n.multus.Clone()
+	if version != "" {
+		c.CNIVersion = version
+	}
+	return n.b.Check(ctx, c, p.Pod, "eth0", nil)
 }
 
 // annotations returns the pod object's annotations.
