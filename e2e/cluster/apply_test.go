@@ -170,6 +170,30 @@ func testApplyWaitsForForeignCRD(t *testing.T, c *Cluster) {
 	}
 }
 
+// testApplyCRDServed: once Apply of a CRD returns, its resource is served.
+func testApplyCRDServed(t *testing.T, c *Cluster) {
+	ctx := context.Background()
+	crd := `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: gadgets.gadget.vfo.test}
+spec:
+  group: gadget.vfo.test
+  scope: Namespaced
+  names: {plural: gadgets, singular: gadget, kind: Gadget}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
+`
+	if err := c.Apply(ctx, []byte(crd)); err != nil {
+		t.Fatalf("Apply CRD: %v", err)
+	}
+	if err := c.Get(ctx, "/apis/gadget.vfo.test/v1/namespaces/default/gadgets", nil); err != nil {
+		t.Errorf("list gadgets right after Apply of their CRD: %v", err)
+	}
+}
+
 func testApplyReplaces(t *testing.T, c *Cluster) {
 	ctx := context.Background()
 	cm := func(v string) []byte {
