@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"net/http"
 	"os"
 	"strings"
 	"testing"
@@ -144,6 +145,52 @@ func testApplyCRDThenObjects(t *testing.T, c *Cluster) {
 			nad.Metadata.Annotations["k8s.v1.cni.cncf.io/resourceName"] == "" {
 			t.Errorf("NAD %s read back: %+v", name, nad)
 		}
+	}
+}
+
+// testApplyWaitsForForeignCRD: a CRD another client just created (not yet
+// Established) must not make Apply of its objects fail.
+func testApplyWaitsForForeignCRD(t *testing.T, c *Cluster) {
+	ctx := context.Background()
+	crd := `{"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition",
+	  "metadata":{"name":"widgets.vfo.test"},
+	  "spec":{"group":"vfo.test","scope":"Cluster",
+	    "names":{"plural":"widgets","singular":"widget","kind":"Widget"},
+	    "versions":[{"name":"v1","served":true,"storage":true,
+	      "schema":{"openAPIV3Schema":{"type":"object","x-kubernetes-preserve-unknown-fields":true}}}]}}`
+	if err := c.do(ctx, http.MethodPost, crdPath, "application/json", []byte(crd), nil); err != nil {
+		t.Fatalf("create CRD directly: %v", err)
+	}
+	if err := c.Apply(ctx, []byte("apiVersion: vfo.test/v1\nkind: Widget\nmetadata: {name: w1}\nsize: 3\n")); err != nil {
+		t.Fatalf("Apply a Widget right after its CRD was created: %v", err)
+	}
+	var w struct{ Size int }
+	if err := c.Get(ctx, "/apis/vfo.test/v1/widgets/w1", &w); err != nil || w.Size != 3 {
+		t.Errorf("Get widget: %+v, %v", w, err)
+	}
+}
+
+// testApplyCRDServed: once Apply of a CRD returns, its resource is served.
+func testApplyCRDServed(t *testing.T, c *Cluster) {
+	ctx := context.Background()
+	crd := `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: gadgets.gadget.vfo.test}
+spec:
+  group: gadget.vfo.test
+  scope: Namespaced
+  names: {plural: gadgets, singular: gadget, kind: Gadget}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
+`
+	if err := c.Apply(ctx, []byte(crd)); err != nil {
+		t.Fatalf("Apply CRD: %v", err)
+	}
+	if err := c.Get(ctx, "/apis/gadget.vfo.test/v1/namespaces/default/gadgets", nil); err != nil {
+		t.Errorf("list gadgets right after Apply of their CRD: %v", err)
 	}
 }
 

@@ -47,6 +47,8 @@ func TestCluster(t *testing.T) {
 
 	t.Run("PodLifecycle", func(t *testing.T) { testPodLifecycle(t, c) })
 	t.Run("ApplyCRDThenObjects", func(t *testing.T) { testApplyCRDThenObjects(t, c) })
+	t.Run("ApplyWaitsForForeignCRD", func(t *testing.T) { testApplyWaitsForForeignCRD(t, c) })
+	t.Run("ApplyCRDServed", func(t *testing.T) { testApplyCRDServed(t, c) })
 	t.Run("ApplyReplaces", func(t *testing.T) { testApplyReplaces(t, c) })
 	t.Run("ApplyRejectsUnknownKind", func(t *testing.T) { testApplyRejectsUnknownKind(t, c) })
 	t.Run("ServeInNetns", func(t *testing.T) { testServeInNetns(t, c) })

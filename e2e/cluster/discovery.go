@@ -108,7 +108,8 @@ func (c *Cluster) crdDefines(ctx context.Context, apiVersion, kind string) (bool
 }
 
 // waitEstablished waits until CRD name is Established (failing early when
-// its names are refused) and remembers its kinds as fresh.
+// its names are refused) and its kinds are in discovery, and remembers them
+// as fresh.
 func (r *resolver) waitEstablished(ctx context.Context, name string) error {
 	ctx, cancel := context.WithTimeout(ctx, crdServeTimeout)
 	defer cancel()
@@ -118,7 +119,10 @@ func (r *resolver) waitEstablished(ctx context.Context, name string) error {
 			Spec struct {
 				Group    string
 				Names    struct{ Kind string }
-				Versions []struct{ Name string }
+				Versions []struct {
+					Name   string
+					Served bool
+				}
 			}
 			Status struct{ Conditions []condition }
 		}
@@ -134,7 +138,14 @@ func (r *resolver) waitEstablished(ctx context.Context, name string) error {
 		}
 		if conds["Established"].Status == "True" {
 			for _, v := range crd.Spec.Versions {
-				r.fresh[crd.Spec.Group+"/"+v.Name+" "+crd.Spec.Names.Kind] = true
+				if !v.Served {
+					continue
+				}
+				apiVersion := crd.Spec.Group + "/" + v.Name
+				r.fresh[apiVersion+" "+crd.Spec.Names.Kind] = true
+				if _, _, err := r.resource(ctx, apiVersion, crd.Spec.Names.Kind); err != nil {
+					return fmt.Errorf("CustomResourceDefinition %s is Established: %w", name, err)
+				}
 			}
 			return nil
 		}
