@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"sigs.k8s.io/yaml"
+
 	"github.com/vf-offload/vf-offload/e2e/bed"
 	"github.com/vf-offload/vf-offload/e2e/cluster"
 	"github.com/vf-offload/vf-offload/e2e/components"
@@ -211,4 +213,20 @@ func repoRoot() (string, error) {
 		}
 	}
 	return "", fmt.Errorf("module root not found")
+}
+
+// nadConfig returns spec.config of a NetworkAttachmentDefinition manifest.
+func nadConfig(manifest []byte) (string, error) {
+	var nad struct {
+		Spec struct {
+			Config string `json:"config"`
+		} `json:"spec"`
+	}
+	if err := yaml.Unmarshal(manifest, &nad); err != nil {
+		return "", err
+	}
+	if nad.Spec.Config == "" {
+		return "", fmt.Errorf("no spec.config")
+	}
+	return nad.Spec.Config, nil
 }
