@@ -2,6 +2,8 @@ package offload_test
 
 import (
 	"os"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -195,7 +197,8 @@ func TestAlreadyOffloadedByKubeOVN(t *testing.T) {
 			e.del(ca, a, capsA)
 			e.del(cb, b, capsB)
 			// The VF comes home under the name Kube-OVN kept in its ifalias;
-			// the representor, whose original name is unknown, gets its stable name.
+			// the representor, whose original name is unknown, gets the name
+			// udev gives it, derived from the uplink's.
 			if links := e.inPod(a, "ip", "-o", "link", "show"); strings.Contains(links, "eth0") {
 				t.Errorf("VF left in pod a: %s", links)
 			}
@@ -206,8 +209,14 @@ func TestAlreadyOffloadedByKubeOVN(t *testing.T) {
 			if ports := e.vsctl("list-ports", "br-int"); ports != "" {
 				t.Errorf("ports left: %q", ports)
 			}
+			for _, vf := range e.b.NIC.VFs[:2] {
+				want := udevRepName[prof.Name](vf)
+				out := e.node("ip", "-o", "link", "show")
+				if got := nameWithAltname(out, "vfo"+e.b.NIC.ID+"-rep"+strconv.Itoa(vf.Index)); got != want {
+					t.Errorf("representor of VF %d is back as %q, want %q", vf.Index, got, want)
+				}
+			}
 			after := e.snapshot()
-			// Everything but the representors' names (and their aliases) is as before.
 			for _, l := range after.Node {
 				if strings.HasPrefix(l.Name, kubeovn.PortName(a.ContainerID, "eth0")[:8]) {
 					t.Errorf("representor left under the pod's port name: %+v", l)
@@ -216,6 +225,51 @@ func TestAlreadyOffloadedByKubeOVN(t *testing.T) {
 			_ = before
 		})
 	}
+}
+
+// TestAlreadyOffloadedUdevNameTaken: when another link holds the udev name
+// by DEL time, the representor gets its stable name and the other link is
+// left alone.
+func TestAlreadyOffloadedUdevNameTaken(t *testing.T) {
+	e := newEnv(t, nic.Agilio(), 1)
+	a := e.pod("a")
+	vf := e.b.NIC.VFs[0]
+	c, caps := e.full(true, vf.PCI)
+	e.add(c, a, caps)
+	e.node("ip", "link", "add", vf.Rep, "type", "veth", "peer", "name", "vfotaken0")
+	defer e.node("ip", "link", "del", vf.Rep)
+	index := func() string { i, _, _ := strings.Cut(e.node("ip", "-o", "link", "show", vf.Rep), ":"); return i }
+	other := index()
+	e.del(c, a, caps)
+	out := e.node("ip", "-o", "link", "show")
+	if got := nameWithAltname(out, "vfo"+e.b.NIC.ID+"-rep0"); got != "pf03000vf0" {
+		t.Errorf("representor is back as %q, want its stable name pf03000vf0", got)
+	}
+	if i := index(); i != other {
+		t.Errorf("%s is now link %s, was link %s", vf.Rep, i, other)
+	}
+}
+
+// udevRepName is the name udev gives VF vf's representor on each emulated
+// NIC, which DEL gives it back after Kube-OVN renamed it: on the Agilio its
+// original name; on the ConnectX-5, whose emulated names ("enp3s0f0_0")
+// are a vendor udev rule's, the one systemd's own scheme gives.
+var udevRepName = map[string]func(nic.VF) string{
+	"agilio":    func(vf nic.VF) string { return vf.Rep },
+	"connectx5": func(vf nic.VF) string { return "enp3s0f0npf0vf" + strconv.Itoa(vf.Index) },
+}
+
+// nameWithAltname returns from "ip -o link show" output the name of the
+// link that carries altname alt, "" if none.
+func nameWithAltname(out, alt string) string {
+	for _, l := range strings.Split(out, "\n") {
+		f := strings.Fields(l)
+		if len(f) > 1 && slices.Contains(f, alt) {
+			name, _, _ := strings.Cut(strings.TrimSuffix(f[1], ":"), "@")
+			return name
+		}
+	}
+	return ""
 }
 
 func TestNoDeviceIDPassesThrough(t *testing.T) {

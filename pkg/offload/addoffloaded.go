@@ -35,14 +35,18 @@ func (a *adding) addOffloaded() error {
 		return err
 	}
 	// Kube-OVN keeps the VF's host name in its ifalias; the representor's
-	// original name is lost, so DEL gives it a stable derived name.
+	// original name is lost, so DEL gives it the name udev gives it, when
+	// that can be derived from the uplink's, else a stable derived name.
 	a.att.VF.Name = podIf.Alias
 	if config.ValidateIfName(podIf.Alias) != nil {
 		a.att.VF.Name = ""
 	}
 	a.att.VF.MAC, a.att.VF.MTU, a.att.VF.Index = podIf.MAC, podIf.MTU, podIf.Index
 	a.repMAC, a.mtu = rep.MAC, podIf.MTU
-	a.att.Rep.Name, a.att.Rep.MTU = sriov.StableRepName(a.dev.PFPCI, a.dev.Index), rep.MTU
+	a.att.Rep.Name, a.att.Rep.MTU = a.dev.RepUdevName(), rep.MTU
+	if a.att.Rep.Name == "" {
+		a.att.Rep.Name = sriov.StableRepName(a.dev.PFPCI, a.dev.Index)
+	}
 	a.att.PortExternalIDs = maps.Clone(port.ExternalIDs)
 	if err := a.saveState(state.PhaseAdding); err != nil {
 		return err

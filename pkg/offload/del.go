@@ -148,9 +148,11 @@ func (r *releasing) unplugRep() error {
 			return err
 		}
 	}
-	name := r.att.Rep.Name
-	if name == "" || link.Exists(name) {
-		name = sriov.StableRepName(r.dev.PFPCI, r.dev.Index)
+	name, why := r.homeName()
+	if why == whyOriginal {
+		r.log.Debug("representor's name back", "name", name, "why", why)
+	} else { // its original name is unknown or taken
+		r.log.Info("representor's name back", "name", name, "why", why)
 	}
 	// Up or down, as ADD renamed it: each change of a link in
 	// ovs-vswitchd's netns makes it reconfigure its bridges.
@@ -159,6 +161,31 @@ func (r *releasing) unplugRep() error {
 	}
 	r.dev.Rep = name
 	return link.Restore(name, link.State{MTU: r.att.Rep.MTU, Up: r.att.Rep.Up})
+}
+
+const whyOriginal = "its name before ADD"
+
+// homeName is the name the representor gets back and why: the one ADD
+// recorded (its name before ADD; after Kube-OVN had renamed it, the name
+// udev gives it or the stable one), else, or when that name is taken, the
+// stable name.
+func (r *releasing) homeName() (name, why string) {
+	stable := sriov.StableRepName(r.dev.PFPCI, r.dev.Index)
+	name = r.att.Rep.Name
+	switch {
+	case name == "":
+		return stable, "stable name: no recorded name"
+	case name == stable:
+		return stable, "stable name: recorded by ADD, no udev name derivable from uplink " + r.dev.Uplink
+	case r.att.KubeOVNState == state.KubeOVNOffloaded:
+		why = "udev name derived by ADD from uplink " + r.dev.Uplink
+	default:
+		why = whyOriginal
+	}
+	if link.Exists(name) {
+		return stable, "stable name: " + name + " (" + why + ") is taken"
+	}
+	return name, why
 }
 
 // vfHome moves the VF out of the pod (or, when the pod netns is gone and the
