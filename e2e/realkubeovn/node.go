@@ -28,6 +28,7 @@ type Node struct {
 	exited  chan error
 	iface   string
 	logFile *os.File
+	opts    NodeOptions
 }
 
 // NodeOptions configure StartNode.
@@ -91,14 +92,41 @@ func StartNode(ctx context.Context, b *bed.Bed, api API, o NodeOptions) (_ *Node
 	if err := os.WriteFile(sysid, []byte(n.Name+"-chassis\n"), 0o644); err != nil {
 		return n, fmt.Errorf("system-id.conf: %w", err)
 	}
-	if err := n.startDaemon(o); err != nil {
-		return n, err
+	n.opts = o
+	return n, n.StartDaemon(ctx)
+}
+
+// StartDaemon starts the daemon (again, after StopDaemon) and waits until
+// it serves its socket.
+func (n *Node) StartDaemon(ctx context.Context) error {
+	if err := n.startDaemon(n.opts); err != nil {
+		return err
 	}
-	return n, n.waitReady(ctx)
+	return n.waitReady(ctx)
+}
+
+// StopDaemon stops the daemon as a DaemonSet rollout does (SIGTERM, then
+// SIGKILL after 5 s).
+func (n *Node) StopDaemon() {
+	if n.daemon == nil || n.daemon.Process == nil {
+		return
+	}
+	_ = syscall.Kill(-n.daemon.Process.Pid, syscall.SIGTERM)
+	select {
+	case <-n.exited:
+	case <-time.After(5 * time.Second):
+		_ = syscall.Kill(-n.daemon.Process.Pid, syscall.SIGKILL)
+		<-n.exited
+	}
+	n.daemon = nil
+	if n.logFile != nil {
+		n.logFile.Close()
+		n.logFile = nil
+	}
 }
 
 func (n *Node) startDaemon(o NodeOptions) error {
-	f, err := os.Create(n.Log)
+	f, err := os.OpenFile(n.Log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return fmt.Errorf("daemon log: %w", err)
 	}
@@ -177,19 +205,7 @@ func (n *Node) VFAdminMAC(vf int) (mac, pf string) {
 // the Node object are the caller's.
 func (n *Node) Close() error {
 	var errs []error
-	if n.daemon != nil && n.daemon.Process != nil {
-		_ = syscall.Kill(-n.daemon.Process.Pid, syscall.SIGTERM)
-		select {
-		case <-n.exited:
-		case <-time.After(5 * time.Second):
-			_ = syscall.Kill(-n.daemon.Process.Pid, syscall.SIGKILL)
-			<-n.exited
-		}
-		n.daemon = nil
-	}
-	if n.logFile != nil {
-		n.logFile.Close()
-	}
+	n.StopDaemon()
 	if n.Binder != nil {
 		n.Binder.Close()
 		n.Binder = nil
