@@ -2,6 +2,8 @@ package realchain
 
 import (
 	"testing"
+
+	"github.com/vf-offload/vf-offload/e2e/bed"
 )
 
 // TestRealKubeOVNOffloadedAddDel: the path users hit. Multus hands the VF
@@ -13,6 +15,7 @@ func TestRealKubeOVNOffloadedAddDel(t *testing.T) {
 	n := newNode(t)
 	p := n.pod("offl", podOpts{defaultNet: "default/default", vfs: 1})
 	vf := p.VFs[0]
+	before := snap(t, n.b)
 	if _, err := n.add(p); err != nil {
 		t.Fatalf("ADD: %v\nvf-offload log:\n%s", err, vfoLog(n.b))
 	}
@@ -21,4 +24,10 @@ func TestRealKubeOVNOffloadedAddDel(t *testing.T) {
 		t.Fatalf("DEL: %v", err)
 	}
 	wantHome(t, n, p, vf, "default.default.ovn")
+	// What the chain's DEL leaves different from before the pod: the
+	// settings Kube-OVN changed before vf-offload ran, which nothing recorded.
+	t.Logf("node after the chain's DEL vs. before ADD:\n%s", bed.Diff(before, snap(t, n.b)))
+	if mac, _ := n.k.VFAdminMAC(vf.Index); mac != "00:00:00:00:00:00" {
+		t.Errorf("VF administrative MAC after Kube-OVN's DEL %q; Kube-OVN v1.16.2 zeroes it", mac)
+	}
 }
