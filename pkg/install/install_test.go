@@ -1,6 +1,8 @@
 package install
 
 import (
+	"golang.org/x/sys/unix"
+
 	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
@@ -246,13 +248,21 @@ func TestBinaryReadOnlyTarget(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = os.Chmod(dir, 0o755) })
 	if f, err := os.CreateTemp(dir, "probe"); err == nil {
+		// root writes into a mode 0555 directory anyway: make it a
+		// read-only bind mount of itself, as a read-only hostPath is.
 		_ = f.Close()
 		_ = os.Remove(f.Name())
-		t.Skipf("this user (uid %d) writes into a mode 0555 directory anyway", os.Geteuid())
+		if err := unix.Mount(dir, dir, "", unix.MS_BIND, ""); err != nil {
+			t.Fatalf("bind %s: %v", dir, err)
+		}
+		t.Cleanup(func() { _ = unix.Unmount(dir, unix.MNT_DETACH) })
+		if err := unix.Mount("", dir, "", unix.MS_REMOUNT|unix.MS_BIND|unix.MS_RDONLY, ""); err != nil {
+			t.Fatalf("remount %s read-only: %v", dir, err)
+		}
 	}
 	_, err := Binary(src, dir)
-	if err == nil || !strings.Contains(err.Error(), dir) || !errors.Is(err, os.ErrPermission) {
-		t.Fatalf("install into read-only %s: %v, want a permission error naming it", dir, err)
+	if err == nil || !strings.Contains(err.Error(), dir) || !(errors.Is(err, os.ErrPermission) || errors.Is(err, unix.EROFS)) {
+		t.Fatalf("install into read-only %s: %v, want a permission or read-only error naming it", dir, err)
 	}
 	if b, _ := os.ReadFile(dst); string(b) != "old" {
 		t.Errorf("%s changed to %q", dst, b)
