@@ -116,6 +116,14 @@ func (a *adding) run() (_ *current.Result, retErr error) {
 	}
 	a.timed("look up VF", t)
 	a.log.Debug("VF found", "index", a.dev.Index, "netdev", a.dev.Netdev, "uplink", a.dev.Uplink, "representor", a.dev.Rep)
+	var w *wired
+	if a.dev.Rep == a.port { // already offloaded: read the links while the OVSDB session opens
+		t = time.Now()
+		if w, err = a.readWired(); err != nil {
+			return nil, err
+		}
+		a.timed("read the links Kube-OVN wired", t)
+	}
 	t = time.Now()
 	if a.ovs, err = a.pend.get(); err != nil {
 		return nil, err
@@ -132,9 +140,9 @@ func (a *adding) run() (_ *current.Result, retErr error) {
 	a.att = &state.Attachment{Version: 1, ContainerID: a.args.ContainerID, IfName: a.args.IfName, Netns: a.args.Netns,
 		PCI: a.pci, PFPCI: a.dev.PFPCI, VFIndex: a.dev.Index, Bridge: a.conf.Bridge, Port: a.port,
 		DeviceInfoFile: a.conf.RuntimeConfig.CNIDeviceInfoFile, Phase: "adding"}
-	if a.dev.Rep == a.port {
+	if w != nil {
 		a.att.KubeOVNState = stateOffloaded
-		err = a.addOffloaded()
+		err = a.addOffloaded(w)
 	} else {
 		a.att.KubeOVNState = stateVeth
 		err = a.addVeth()
