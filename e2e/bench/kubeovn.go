@@ -20,6 +20,8 @@ import (
 // (e2e/kubeovn, through libcni); the real Kube-OVN daemon can take its
 // place behind this interface without changing what is timed.
 type kubeOVN interface {
+	// name says which Kube-OVN did the part, for the report.
+	name() string
 	// add wires pod p on VF vf for the runtime request rt (the same one
 	// vf-offload gets) and returns the result as prevResult's JSON.
 	add(ctx context.Context, p *bed.Pod, vf nic.VF, offload bool, rt *libcni.RuntimeConf) ([]byte, error)
@@ -34,6 +36,8 @@ type standIn struct {
 	b   *bed.Bed
 	cni *libcni.CNIConfig
 }
+
+func (s *standIn) name() string { return "the bed's Kube-OVN stand-in (e2e/kubeovn)" }
 
 func (s *standIn) list(vf nic.VF, offload bool) (*libcni.NetworkConfigList, error) {
 	c, _, err := s.b.Multus(s.b.ChainFull(offload), vf.PCI)
