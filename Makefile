@@ -72,9 +72,11 @@ lint:
 	    echo "golangci-lint $(GOLANGCI_VERSION) reported the issues above (advisory: lint's status is gofmt + go vet)"; \
 	else echo "golangci-lint could not be installed from the module proxy; gofmt and go vet ran"; fi
 
-# bench (issue 7) runs vf-offload through libcni on the bed, with the floor and
-# the Kube-OVN-style baseline in the same run; the table goes to stdout and
-# $(BIN)/bench.txt. It needs root (the bed creates netns, OVS, an emulated NIC).
+# bench (issues 7, 17) runs vf-offload through libcni on the bed, in Kube-OVN's
+# veth and already-offloaded states, with the floors its targets are made of
+# (floor binary, kernel, Go hello world) and the Kube-OVN-style baseline in the
+# same run; tables and targets go to stdout and $(BIN)/bench.txt (see
+# docs/performance.md). It needs root (the bed creates netns, OVS, an emulated NIC).
 bench: deps build
 	@if [ "$$(id -u)" != 0 ]; then echo "make bench: not root — the bed needs root; run 'sudo make bench'. Nothing measured."; exit 2; fi
 	$(GO) run ./e2e/bench -out $(BIN)/bench.txt

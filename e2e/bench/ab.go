@@ -14,7 +14,10 @@ import (
 // built from this tree with another vf-offload binary (say, built from an
 // earlier commit) sample by sample on one bed: each sample runs both, in
 // alternating order, so that both see the same moment of the machine.
-var abOld = flag.String("ab", "", "another vf-offload binary: compare it with this tree's, sample by sample (A/B), and report only that")
+var (
+	abOld       = flag.String("ab", "", "another vf-offload binary: compare it with this tree's, sample by sample (A/B), and report only that")
+	abOffloaded = flag.Bool("ab-offloaded", false, "with -ab: Kube-OVN's part leaves the already-offloaded state instead of the veth state")
+)
 
 type abSeries struct {
 	variant, ports       string
@@ -58,7 +61,7 @@ func (bn *bench) abRun() ([]abSeries, error) {
 					return nil, err
 				}
 				from := bn.logSize()
-				s, err := bn.pluginSample(i, true)
+				s, err := bn.pluginSample(i, *abOffloaded)
 				if err != nil {
 					return nil, fmt.Errorf("%s, sample %d at %s ports: %w", names[v], i, label, err)
 				}
@@ -94,7 +97,11 @@ func (bn *bench) abRun() ([]abSeries, error) {
 
 func (bn *bench) abReport(ser []abSeries, total time.Duration) error {
 	var w bytes.Buffer
-	tableHead(&w, fmt.Sprintf("A/B, sample by sample on one bed (%d samples each; p50 / p95):", *runs),
+	state := "veth state"
+	if *abOffloaded {
+		state = "already-offloaded state"
+	}
+	tableHead(&w, fmt.Sprintf("A/B, sample by sample on one bed (%s, %d samples each; p50 / p95):", state, *runs),
 		"binary", "other ports", "ADD (libcni)", "DEL (libcni)", "ADD in the plugin", "DEL in the plugin")
 	for _, s := range ser {
 		fmt.Fprintf(&w, "| %s | %s | %s | %s | %s | %s |\n", s.variant, s.ports, pp(s.add), pp(s.del), pp(s.padd), pp(s.pdel))

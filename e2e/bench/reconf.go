@@ -47,40 +47,23 @@ func (bn *bench) quietCount() (int, error) {
 }
 
 // reconfigs counts the reconfigurations caused by one vf-offload ADD and
-// DEL and by one floor ADD, reconfN times each.
+// DEL, in the veth and in the already-offloaded state, and by one floor
+// ADD, reconfN times each.
 func (bn *bench) reconfigs(ports string) error {
 	if *reconfN <= 0 {
 		return nil
 	}
-	var add, del, flo []int
+	var add, del, oadd, odel, flo []int
 	for i := 0; i < *reconfN; i++ {
-		pd, err := bn.newPod(i)
+		a, d, err := bn.reconfCall(i, false)
 		if err != nil {
 			return err
 		}
-		c0, err := bn.quietCount()
+		oa, od, err := bn.reconfCall(i, true)
 		if err != nil {
-			return err
+			return fmt.Errorf("already-offloaded state: %w", err)
 		}
-		if _, err := bn.cni.AddNetwork(bn.ctx, pd.vfo, pd.rt); err != nil {
-			return fmt.Errorf("ADD: %w", err)
-		}
-		c1, err := bn.quietCount()
-		if err != nil {
-			return err
-		}
-		if err := bn.cni.DelNetwork(bn.ctx, pd.vfo, pd.rt); err != nil {
-			return fmt.Errorf("DEL: %w", err)
-		}
-		c2, err := bn.quietCount()
-		if err != nil {
-			return err
-		}
-		if err := bn.dropPod(pd); err != nil {
-			return err
-		}
-		add, del = append(add, c1-c0), append(del, c2-c1)
-
+		add, del, oadd, odel = append(add, a), append(del, d), append(oadd, oa), append(odel, od)
 		err = bn.withFloorPort(func(name string) error {
 			c0, err := bn.quietCount()
 			if err != nil {
@@ -98,8 +81,40 @@ func (bn *bench) reconfigs(ports string) error {
 		}
 	}
 	bn.reconf = append(bn.reconf, reconfRow{"vf-offload ADD (veth state)", ports, add},
-		reconfRow{"vf-offload DEL", ports, del}, reconfRow{"floor ADD", ports, flo})
+		reconfRow{"vf-offload DEL (veth state)", ports, del},
+		reconfRow{"vf-offload ADD (already-offloaded state)", ports, oadd},
+		reconfRow{"vf-offload DEL (already-offloaded state)", ports, odel},
+		reconfRow{"floor ADD", ports, flo})
 	return nil
+}
+
+// reconfCall counts the reconfigurations of one vf-offload ADD and its DEL
+// on a pod that Kube-OVN's part left in the veth or (offload) the
+// already-offloaded state.
+func (bn *bench) reconfCall(i int, offload bool) (add, del int, err error) {
+	pd, err := bn.newPod(i, offload)
+	if err != nil {
+		return 0, 0, err
+	}
+	c0, err := bn.quietCount()
+	if err != nil {
+		return 0, 0, err
+	}
+	if _, err := bn.cni.AddNetwork(bn.ctx, pd.vfo, pd.rt); err != nil {
+		return 0, 0, fmt.Errorf("ADD: %w", err)
+	}
+	c1, err := bn.quietCount()
+	if err != nil {
+		return 0, 0, err
+	}
+	if err := bn.cni.DelNetwork(bn.ctx, pd.vfo, pd.rt); err != nil {
+		return 0, 0, fmt.Errorf("DEL: %w", err)
+	}
+	c2, err := bn.quietCount()
+	if err != nil {
+		return 0, 0, err
+	}
+	return c1 - c0, c2 - c1, bn.dropPod(pd)
 }
 
 func (bn *bench) reconfReport(w io.Writer) {

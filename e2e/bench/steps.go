@@ -35,17 +35,19 @@ func (bn *bench) logSize() int64 {
 	return st.Size()
 }
 
+// logSpan is a stretch of the bed log: bytes [from, to).
+type logSpan struct{ from, to int64 }
+
 // stepTimes returns the step and verb durations logged since offset from,
 // in the order each name first appeared.
 func (bn *bench) stepTimes(from int64) ([]stepTime, error) {
-	f, err := os.Open(bn.b.LogFile)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	if _, err := f.Seek(from, io.SeekStart); err != nil {
-		return nil, err
-	}
+	return bn.spanTimes([]logSpan{{from, -1}})
+}
+
+// spanTimes is stepTimes over the given stretches of the log (to < 0: up
+// to its end), so that calls of one kind interleaved with others in a
+// phase get their own breakdown.
+func (bn *bench) spanTimes(spans []logSpan) ([]stepTime, error) {
 	var out []stepTime
 	idx := map[string]int{}
 	add := func(name, v string) {
@@ -61,22 +63,50 @@ func (bn *bench) stepTimes(from int64) ([]stepTime, error) {
 		}
 		out[i].d = append(out[i].d, time.Duration(x*float64(time.Millisecond)))
 	}
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if m := stepRe.FindStringSubmatch(line); m != nil {
-			add(m[1], m[2])
-		} else if m := verbRe.FindStringSubmatch(line); m != nil {
-			add(m[1]+" in the plugin (total)", m[2])
+	for _, sp := range spans {
+		if err := bn.scanLog(sp, func(line string) {
+			if m := stepRe.FindStringSubmatch(line); m != nil {
+				add(m[1], m[2])
+			} else if m := verbRe.FindStringSubmatch(line); m != nil {
+				add(m[1]+" in the plugin (total)", m[2])
+			}
+		}); err != nil {
+			return nil, err
 		}
 	}
-	return out, sc.Err()
+	return out, nil
+}
+
+// scanLog calls fn with each line of the bed log in span sp.
+func (bn *bench) scanLog(sp logSpan, fn func(string)) error {
+	f, err := os.Open(bn.b.LogFile)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if _, err := f.Seek(sp.from, io.SeekStart); err != nil {
+		return err
+	}
+	var r io.Reader = f
+	if sp.to >= 0 {
+		r = io.LimitReader(f, sp.to-sp.from)
+	}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		fn(sc.Text())
+	}
+	return sc.Err()
 }
 
 // recordSteps keeps the breakdown of one phase for the report.
 func (bn *bench) recordSteps(phase string, from int64) error {
-	st, err := bn.stepTimes(from)
+	return bn.recordSpans(phase, []logSpan{{from, -1}})
+}
+
+// recordSpans keeps the breakdown of the calls logged in spans.
+func (bn *bench) recordSpans(phase string, spans []logSpan) error {
+	st, err := bn.spanTimes(spans)
 	if err != nil {
 		return fmt.Errorf("step timings of %s: %w", phase, err)
 	}

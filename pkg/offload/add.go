@@ -103,6 +103,14 @@ func (a *adding) run() (_ *current.Result, retErr error) {
 	}
 	a.timed("look up VF", t)
 	a.log.Debug("VF found", "index", a.dev.Index, "netdev", a.dev.Netdev, "uplink", a.dev.Uplink, "representor", a.dev.Rep)
+	var w *wired
+	if a.dev.Rep == a.port { // already offloaded: read the links while the OVSDB session opens
+		t = time.Now()
+		if w, err = a.readWired(); err != nil {
+			return nil, err
+		}
+		a.timed("read the links Kube-OVN wired", t)
+	}
 	t = time.Now()
 	if a.ovs, err = a.pend.get(); err != nil {
 		return nil, err
@@ -119,9 +127,9 @@ func (a *adding) run() (_ *current.Result, retErr error) {
 	a.att = &state.Attachment{Version: state.Version, ContainerID: a.args.ContainerID, IfName: a.args.IfName, Netns: a.args.Netns,
 		PCI: a.pci, PFPCI: a.dev.PFPCI, VFIndex: a.dev.Index, Bridge: a.conf.Bridge, Port: a.port,
 		DeviceInfoFile: a.conf.RuntimeConfig.CNIDeviceInfoFile, Phase: state.PhaseAdding}
-	if a.dev.Rep == a.port {
+	if w != nil {
 		a.att.KubeOVNState = state.KubeOVNOffloaded
-		err = a.addOffloaded()
+		err = a.addOffloaded(w)
 	} else {
 		a.att.KubeOVNState = state.KubeOVNVeth
 		err = a.addVeth()

@@ -1,39 +1,52 @@
 package offload
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 
 	"github.com/vf-offload/vf-offload/pkg/config"
 	"github.com/vf-offload/vf-offload/pkg/link"
+	"github.com/vf-offload/vf-offload/pkg/ovsdb"
 	"github.com/vf-offload/vf-offload/pkg/sriov"
 	"github.com/vf-offload/vf-offload/pkg/state"
 )
+
+// wired is what Kube-OVN's own VF wiring left: the VF in the pod as
+// CNI_IFNAME and its representor under the port name.
+type wired struct {
+	pod, rep link.State
+}
+
+// readWired reads both links of the already-offloaded state. It needs no
+// OVSDB: ADD calls it while the session is still opening.
+func (a *adding) readWired() (*wired, error) {
+	var w wired
+	if err := a.inPod(func() (err error) { _, w.pod, err = link.Get(a.args.IfName); return }); err != nil {
+		return nil, fmt.Errorf("read pod interface %s (the VF Kube-OVN wired): %w", a.args.IfName, err)
+	}
+	_, rep, err := link.Get(a.port)
+	if err != nil {
+		return nil, err
+	}
+	w.rep = rep
+	return &w, nil
+}
 
 // addOffloaded keeps the wiring Kube-OVN made itself (VF in the pod, its
 // representor renamed to the port name and on the bridge) and corrects what
 // is off: missing markers, representor down or with the wrong MTU. It never
 // adds a second port.
-func (a *adding) addOffloaded() error {
-	var podIf *link.Iface
-	if err := a.inPod(func() (err error) { podIf, err = link.ReadIface(a.args.IfName); return }); err != nil {
-		return fmt.Errorf("read pod interface %s (the VF Kube-OVN wired): %w", a.args.IfName, err)
-	}
+func (a *adding) addOffloaded(w *wired) error {
+	notOnBridge := fmt.Errorf("representor %s of VF %s is not a port of bridge %s", a.port, a.pci, a.conf.Bridge)
 	port, err := a.ovs.Port(a.port)
 	if err != nil {
 		return err
 	}
-	on, err := a.ovs.OnBridge(a.ctx, port)
-	if err != nil {
-		return err
+	if port == nil {
+		return notOnBridge
 	}
-	if !on {
-		return fmt.Errorf("representor %s of VF %s is not a port of bridge %s", a.port, a.pci, a.conf.Bridge)
-	}
-	_, rep, err := link.Get(a.port)
-	if err != nil {
-		return err
-	}
+	podIf, rep := w.pod, w.rep
 	// Kube-OVN keeps the VF's host name in its ifalias; the representor's
 	// original name is lost, so DEL gives it the name udev gives it, when
 	// that can be derived from the uplink's, else a stable derived name.
@@ -53,14 +66,23 @@ func (a *adding) addOffloaded() error {
 	}
 	if port.ExternalIDs[markContainer] != a.args.ContainerID {
 		ids := markedIDs(port.ExternalIDs, a.pci, a.args.ContainerID)
+		// The transaction also checks that the bridge holds the port.
 		if err := a.step("mark representor port", func() error {
-			return a.ovs.SetExternalIDs(a.ctx, port.IfaceUUID, a.port, ids)
+			err := a.ovs.SetExternalIDsOnBridge(a.ctx, port, ids)
+			if errors.Is(err, ovsdb.ErrNotOnBridge) {
+				return notOnBridge
+			}
+			return err
 		}); err != nil {
 			return err
 		}
 		a.undo.push("mark representor port", func() error {
 			return a.ovs.SetExternalIDs(a.ctx, port.IfaceUUID, a.port, a.att.PortExternalIDs)
 		})
+	} else if on, err := a.ovs.OnBridge(a.ctx, port); err != nil {
+		return err
+	} else if !on {
+		return notOnBridge
 	}
 	if rep.MTU != podIf.MTU || !rep.Up {
 		if err := a.step("representor MTU and up", func() error {

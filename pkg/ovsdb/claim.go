@@ -73,8 +73,7 @@ func requestCandidate(name string, ofport, try int) int {
 
 func (cl *Client) claimAs(ctx context.Context, p *PortInfo, ids map[string]string, want int) error {
 	zero := 0
-	portOnBridge := ovsdb.Operation{Op: ovsdb.OperationWait, Table: "Bridge", Timeout: &zero, Where: cl.holding(p.PortUUID),
-		Columns: []string{"name"}, Until: string(ovsdb.WaitConditionEqual), Rows: []ovsdb.Row{{"name": cl.bridge}}}
+	portOnBridge := cl.waitOnBridge(p.PortUUID)
 	// "until != [{col: want}]" over the rows whose col is want, projected
 	// on col: all such rows are that one row, so the wait passes only
 	// when there are none.
