@@ -77,9 +77,12 @@ lint:
 # (floor binary, kernel, Go hello world) and the Kube-OVN-style baseline in the
 # same run; tables and targets go to stdout and $(BIN)/bench.txt (see
 # docs/performance.md). It needs root (the bed creates netns, OVS, an emulated NIC).
-bench: deps build
+bench: deps build components
 	@if [ "$$(id -u)" != 0 ]; then echo "make bench: not root — the bed needs root; run 'sudo make bench'. Nothing measured."; exit 2; fi
 	$(GO) run ./e2e/bench -out $(BIN)/bench.txt
+	@echo "== the chain through the real Multus and Kube-OVN (e2e/realchain)" | tee -a $(BIN)/bench.txt
+	$(GO) test -run '^$$' -bench MultusOffloadedChain -benchtime 20x ./e2e/realchain 2>&1 | \
+	  grep -E '^(Benchmark|component:|ok|FAIL)' | tee -a $(BIN)/bench.txt
 
 clean:
 	rm -rf $(BIN)

@@ -25,7 +25,7 @@ const resource = "corigine.com/agilio_sriov"
 // node is one bed running the real Kube-OVN daemon, with Multus as the
 // runtime's CNI plugin.
 type node struct {
-	t      *testing.T
+	t      testing.TB
 	b      *bed.Bed
 	k      *realkubeovn.Node
 	multus bed.Conflist
@@ -45,7 +45,7 @@ type checkpointEntry struct {
 	AllocResp     []byte
 }
 
-func newNode(t *testing.T) *node {
+func newNode(t testing.TB) *node {
 	t.Helper()
 	need(t)
 	agilio := nic.Agilio()

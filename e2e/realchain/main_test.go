@@ -56,7 +56,7 @@ func TestMain(m *testing.M) {
 
 // need skips (or, with VFO_E2E_REQUIRED=1, fails) a test that cannot run
 // here, and starts the shared cluster on first use.
-func need(t *testing.T) {
+func need(t testing.TB) {
 	t.Helper()
 	if env.comps == nil && env.skip == "" && env.fail == nil {
 		setup()
