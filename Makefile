@@ -56,7 +56,13 @@ test: deps build components
 	  p=$$(grep -c -- '--- PASS' $(TESTLOG)); f=$$(grep -c -- '--- FAIL' $(TESTLOG)); s=$$(grep -c -- '--- SKIP' $(TESTLOG)); \
 	  echo "tests: $$p passed, $$f failed, $$s skipped"; exit $$rc
 
+# demo shows the already-offloaded state first (Kube-OVN wired the VF: the
+# path a cluster takes), then the veth state (the device ID reached
+# vf-offload alone), both through cnitool on the emulated NIC.
 demo: deps build
+	@echo "##### already-offloaded state: Kube-OVN (stand-in) wires the VF, vf-offload adopts it"
+	$(GO) run ./e2e/demo -kubeovn-offload
+	@echo "##### veth state: Kube-OVN made a veth, vf-offload puts the VF in its place"
 	$(GO) run ./e2e/demo
 
 # lint fails on gofmt or go vet findings. golangci-lint (pinned; the module
