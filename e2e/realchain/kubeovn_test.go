@@ -124,10 +124,13 @@ func TestRealKubeOVNOffloadedVFReuse(t *testing.T) {
 // the VF by PCI address and gives it and its representor back; Kube-OVN's
 // DEL then fails (it opens the netns first), and with it the chain's DEL.
 //
-// On this bed the netns is freed only once the Kube-OVN daemon stops: while
-// it runs, a deleted netns it wired a VF into stays alive (seen for 20 s; no
-// fd, thread, mount or socket of it was found). So the daemon is restarted
-// around the deletion, as a kube-ovn-cni rollout or node reboot would.
+// Kube-OVN v1.16.2's daemon keeps the pod netns open after ADD (configureNic,
+// pkg/daemon/ovs_linux.go:265, never closes the ns.GetNS handle; fixed on
+// Kube-OVN's master by PR #6741): a deleted netns lives on, and the kernel
+// keeps the VF in it, until the daemon's next garbage collection runs the
+// file's finalizer (Go forces a GC at least every 2 minutes). So the daemon
+// is stopped before the deletion and started after it, as a kube-ovn-cni
+// rollout or node reboot would.
 func TestRealKubeOVNOffloadedNetnsGone(t *testing.T) {
 	n := newNode(t)
 	p := n.pod("lost", podOpts{defaultNet: "default/default", vfs: 1})
