@@ -3,7 +3,10 @@
 // libcni — on the e2e bed (node netns, private userspace OVS, emulated
 // Agilio NIC with 64 VFs), with Kube-OVN's part done first and untimed, in
 // both states vf-offload meets: Kube-OVN's veth, and the already-offloaded
-// state (Kube-OVN wired the VF itself). In the same run it measures the
+// state (Kube-OVN wired the VF itself). Kube-OVN's part is done by the real
+// Kube-OVN (CNI binary and daemon, against a real kube-apiserver started for
+// the run) when e2e/components has built it, else by the bed's stand-in
+// (-kubeovn). In the same run it measures the
 // floors the targets are made of: the floor binary (e2e/bench/floor: one
 // libovsdb transaction plus the wait for ofport), the kernel's own share
 // (one move into a netns, one veth deletion, a burst of them), the cost of

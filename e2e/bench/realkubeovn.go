@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -174,12 +175,20 @@ func (r *realKubeOVN) add(ctx context.Context, p *bed.Pod, vf nic.VF, offload bo
 			break
 		}
 		if try < 20 && strings.Contains(err.Error(), "get pod") && strings.Contains(err.Error(), "not found") {
+			logf("real Kube-OVN ADD of pod %s: the daemon does not see the pod yet, again", p.Name)
 			time.Sleep(50 * time.Millisecond)
 			continue
 		}
 		err = fmt.Errorf("real Kube-OVN ADD of pod %s on VF %s (offload %v): %w\nkube-ovn daemon log (tail):\n%s",
 			p.Name, vf.PCI, offload, err, r.node.LogTail(20))
 		return nil, errors.Join(err, r.unplace(ctx, p))
+	}
+	// The state asked for, or the bench would time the wrong path: with
+	// the device ID Kube-OVN moved the VF into the pod, without it the VF
+	// is still in the node.
+	inNode := exec.Command("ip", "-n", filepath.Base(r.node.Bed.NodeNS), "link", "show", "dev", vf.Netdev).Run() == nil
+	if inNode == offload {
+		return nil, fmt.Errorf("real Kube-OVN ADD of pod %s (offload %v): VF %s in the node netns afterwards: %v", p.Name, offload, vf.Netdev, inNode)
 	}
 	return res, nil
 }
