@@ -6,12 +6,12 @@
 // state (Kube-OVN wired the VF itself). Kube-OVN's part is done by the real
 // Kube-OVN (CNI binary and daemon, against a real kube-apiserver started for
 // the run) when e2e/components has built it, else by the bed's stand-in
-// (-kubeovn). In the same run it measures the
-// floors the targets are made of: the floor binary (e2e/bench/floor: one
-// libovsdb transaction plus the wait for ofport), the kernel's own share
-// (one move into a netns, one veth deletion, a burst of them), the cost of
-// starting a Go hello world; and the baseline (the same wiring with
-// ovs-vsctl and ip commands, as Kube-OVN's daemon does it). It prints p50/p95
+// (-kubeovn). In the same run it measures the floors the targets are made
+// of: the floor binary (e2e/bench/floor: one libovsdb transaction plus the
+// wait for ofport), the kernel's own share (one move into a netns, one veth
+// deletion, a burst of them), the cost of starting a Go hello world; and the
+// baseline (the same wiring with ovs-vsctl and ip commands, as Kube-OVN's
+// daemon does it). It prints p50/p95
 // per operation and issue 17's targets with met or NOT met, and writes the
 // whole to -out. Targets are reported, never asserted. Needs root.
 package main
