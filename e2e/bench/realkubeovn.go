@@ -229,6 +229,6 @@ func startCluster(ctx context.Context, comps *components.Set, repo string) (*clu
 		if err := c.Close(); err != nil {
 			fmt.Fprintln(os.Stderr, "bench: stop the cluster:", err)
 		}
-		os.RemoveAll(c.Dir())
+		_ = os.RemoveAll(c.Dir())
 	}, nil
 }

@@ -64,12 +64,12 @@ func StartCluster(ctx context.Context, comps *components.Set, repo string) (*clu
 	}
 	c, err := cluster.Start(ctx, dir, comps.Get("kube-apiserver").Path)
 	if err != nil {
-		os.RemoveAll(dir)
+		_ = os.RemoveAll(dir)
 		return nil, fmt.Errorf("start kube-apiserver: %w", err)
 	}
 	if err := Populate(ctx, c, comps, repo); err != nil {
 		_ = c.Close()
-		os.RemoveAll(dir)
+		_ = os.RemoveAll(dir)
 		return nil, err
 	}
 	return c, nil
