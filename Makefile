@@ -79,7 +79,8 @@ lint:
 	else echo "golangci-lint could not be installed from the module proxy; gofmt and go vet ran"; fi
 
 # bench (issues 7, 17) runs vf-offload through libcni on the bed, in Kube-OVN's
-# veth and already-offloaded states, with the floors its targets are made of
+# veth and already-offloaded states (Kube-OVN's untimed part done by the real
+# Kube-OVN that `components` builds), with the floors its targets are made of
 # (floor binary, kernel, Go hello world) and the Kube-OVN-style baseline in the
 # same run; tables and targets go to stdout and $(BIN)/bench.txt (see
 # docs/performance.md). It needs root (the bed creates netns, OVS, an emulated NIC).

@@ -16,16 +16,20 @@ import (
 // never times: its ADD leaves the pod in the veth state or, with offload,
 // in the already-offloaded state (the VF in the pod, its representor on
 // br-int under the port name), and its result is vf-offload's prevResult;
-// its DEL runs after vf-offload's. The bench uses the bed's stand-in
-// (e2e/kubeovn, through libcni); the real Kube-OVN daemon can take its
-// place behind this interface without changing what is timed.
+// its DEL runs after vf-offload's. Two implementations: realKubeOVN (the
+// real Kube-OVN CNI binary and daemon against a real API server,
+// realkubeovn.go) and standIn (the bed's stand-in, e2e/kubeovn); -kubeovn
+// picks one. Nothing of it is timed.
 type kubeOVN interface {
 	// name says which Kube-OVN did the part, for the report.
 	name() string
+	// prepare gives the new pod p what Kube-OVN needs before its ADD (the
+	// real one: the Pod object with its allocation, and p.UID).
+	prepare(ctx context.Context, p *bed.Pod) error
 	// add wires pod p on VF vf for the runtime request rt (the same one
 	// vf-offload gets) and returns the result as prevResult's JSON.
 	add(ctx context.Context, p *bed.Pod, vf nic.VF, offload bool, rt *libcni.RuntimeConf) ([]byte, error)
-	// del undoes add (vf-offload's DEL has run before it).
+	// del undoes add and prepare (vf-offload's DEL has run before it).
 	del(ctx context.Context, p *bed.Pod, vf nic.VF, offload bool, rt *libcni.RuntimeConf) error
 }
 
@@ -38,6 +42,9 @@ type standIn struct {
 }
 
 func (s *standIn) name() string { return "the bed's Kube-OVN stand-in (e2e/kubeovn)" }
+
+// prepare: the stand-in takes the pod's IP and MAC from CNI_ARGS.
+func (s *standIn) prepare(context.Context, *bed.Pod) error { return nil }
 
 func (s *standIn) list(vf nic.VF, offload bool) (*libcni.NetworkConfigList, error) {
 	c, _, err := s.b.Multus(s.b.ChainFull(offload), vf.PCI)
@@ -92,6 +99,10 @@ func (bn *bench) newPod(i int, offload bool) (*pod, error) {
 	bn.seq++
 	p, err := b.AddPod(fmt.Sprintf("p%d", bn.seq), "default")
 	if err != nil {
+		return nil, err
+	}
+	if err := bn.ko.prepare(bn.ctx, p); err != nil {
+		_, _ = p.Destroy()
 		return nil, err
 	}
 	vf := b.NIC.VFs[i%len(b.NIC.VFs)]

@@ -3,12 +3,15 @@
 // libcni — on the e2e bed (node netns, private userspace OVS, emulated
 // Agilio NIC with 64 VFs), with Kube-OVN's part done first and untimed, in
 // both states vf-offload meets: Kube-OVN's veth, and the already-offloaded
-// state (Kube-OVN wired the VF itself). In the same run it measures the
-// floors the targets are made of: the floor binary (e2e/bench/floor: one
-// libovsdb transaction plus the wait for ofport), the kernel's own share
-// (one move into a netns, one veth deletion, a burst of them), the cost of
-// starting a Go hello world; and the baseline (the same wiring with
-// ovs-vsctl and ip commands, as Kube-OVN's daemon does it). It prints p50/p95
+// state (Kube-OVN wired the VF itself). Kube-OVN's part is done by the real
+// Kube-OVN (CNI binary and daemon, against a real kube-apiserver started for
+// the run) when e2e/components has built it, else by the bed's stand-in
+// (-kubeovn). In the same run it measures the floors the targets are made
+// of: the floor binary (e2e/bench/floor: one libovsdb transaction plus the
+// wait for ofport), the kernel's own share (one move into a netns, one veth
+// deletion, a burst of them), the cost of starting a Go hello world; and the
+// baseline (the same wiring with ovs-vsctl and ip commands, as Kube-OVN's
+// daemon does it). It prints p50/p95
 // per operation and issue 17's targets with met or NOT met, and writes the
 // whole to -out. Targets are reported, never asserted. Needs root.
 package main
@@ -42,6 +45,8 @@ var (
 	bigPort = flag.Int("ports", 1000, "other ports on br-int for the large case")
 	verbose = flag.Bool("v", false, "progress on stderr")
 	keepLog = flag.String("keep-log", "", "copy the plugin's debug log to this file at the end")
+	koFlag  = flag.String("kubeovn", "", "who does Kube-OVN's untimed part: real (the real Kube-OVN CNI and daemon against a real "+
+		"kube-apiserver; needs `make components`) or standin (the bed's stand-in); default real when the components are built, else standin")
 )
 
 func logf(format string, a ...any) {
@@ -69,6 +74,7 @@ func main() {
 type bench struct {
 	b        *bed.Bed
 	ko       kubeOVN // Kube-OVN's part of each pod (untimed)
+	koWhy    string  // why the stand-in does it when the real one was not ruled out by -kubeovn
 	ctx      context.Context
 	ex       *rusageExec
 	cni      *libcni.CNIConfig
@@ -92,8 +98,17 @@ type row struct {
 
 func run() error {
 	start := time.Now()
+	choice, err := chooseKubeOVN(*koFlag)
+	if err != nil {
+		return err
+	}
+	if choice.why != "" {
+		fmt.Fprintf(os.Stderr, "bench: Kube-OVN's part done by the bed's stand-in, not the real Kube-OVN: %s\n", choice.why)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+	defer cancel()
 	prof := nic.Agilio()
-	b, err := bed.Start(bed.Options{NIC: &prof, NumVFs: *burstN, Dir: "/tmp", Logf: logf})
+	b, err := bed.Start(choice.bedOptions(bed.Options{NIC: &prof, NumVFs: *burstN, Dir: "/tmp", Logf: logf}))
 	if err != nil {
 		return fmt.Errorf("start bed: %w", err)
 	}
@@ -105,12 +120,30 @@ func run() error {
 	if berr := b.Bins.Failed["vf-offload"]; berr != nil {
 		return fmt.Errorf("vf-offload does not build: %w", berr)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
-	defer cancel()
 	ex := &rusageExec{phase: "warm-up"}
 	bn := &bench{b: b, ctx: ctx, ex: ex, cni: libcni.NewCNIConfigWithCacheDir([]string{b.CNIPath}, b.CacheDir, ex),
-		nodeN: filepath.Base(b.NodeNS)}
-	bn.ko = &standIn{b: b, cni: bn.cni}
+		nodeN: filepath.Base(b.NodeNS), koWhy: choice.why}
+	if choice.real {
+		c, stop, err := startCluster(ctx, choice.comps, b.Bins.Repo)
+		if err != nil {
+			return fmt.Errorf("the real Kube-OVN's API server: %w", err)
+		}
+		defer stop()
+		t := time.Now()
+		r, err := startRealKubeOVN(ctx, c, choice.comps, b, bn.cni)
+		if err != nil {
+			return fmt.Errorf("start the real Kube-OVN daemon: %w", err)
+		}
+		logf("kube-ovn daemon ready in %s", time.Since(t).Round(time.Millisecond))
+		defer func() {
+			if err := r.close(); err != nil {
+				fmt.Fprintln(os.Stderr, "bench: stop the real Kube-OVN daemon:", err)
+			}
+		}()
+		bn.ko = r
+	} else {
+		bn.ko = &standIn{b: b, cni: bn.cni}
+	}
 	if err := bn.wrappers(); err != nil {
 		return err
 	}
@@ -263,7 +296,7 @@ func (bn *bench) measure(ports string) error {
 		}
 		floD = append(floD, d)
 		if d, err = bn.floorSample(false, i); err != nil {
-			return fmt.Errorf("floor sample after the stand-in %d at %s ports: %w", i, ports, err)
+			return fmt.Errorf("floor sample after Kube-OVN's ADD %d at %s ports: %w", i, ports, err)
 		}
 		floK = append(floK, d)
 		a, dd, err := bn.baselineSample(i)
@@ -292,7 +325,7 @@ func (bn *bench) measure(ports string) error {
 	bn.record("vf-offload CHECK (already-offloaded state)", ports, "libcni CheckNetwork, one step", ochk, 0)
 	bn.record(opFloor, ports, "libovsdb: 1 txn + wait ofport, via bed wrapper", flo, 0)
 	bn.record(opFloorBare, ports, "same binary, no wrapper", floD, 0)
-	bn.record("floor ADD right after the stand-in's ADD", ports, "as 'floor ADD', started where vf-offload is: after Kube-OVN's ADD", floK, 0)
+	bn.record("floor ADD right after Kube-OVN's ADD", ports, "as 'floor ADD', started where vf-offload is: after Kube-OVN's ADD", floK, 0)
 	bn.record("baseline ADD", ports, "ovs-vsctl + ip, Kube-OVN style", badd, 0)
 	bn.record("baseline DEL", ports, "ovs-vsctl + ip", bdel, 0)
 	bn.record(opNoop, ports, "/bin/true via plugin wrapper", noop, 0)
@@ -359,15 +392,15 @@ func (bn *bench) node(args ...string) error {
 
 // floorSample: a fresh veth end in the node (untimed), the floor binary
 // through the plugin's wrapper (timed), then the port and veth removed.
-// With standIn >= 0 the Kube-OVN stand-in's ADD for a pod on VF standIn runs
+// With kovn >= 0 Kube-OVN's ADD for a pod on VF kovn runs
 // (untimed) just before the floor, as it runs just before vf-offload in the
 // chain: the floor then starts while vswitchd may still be busy with the
-// stand-in's port, as vf-offload's ADD does.
-func (bn *bench) floorSample(direct bool, standIn int) (time.Duration, error) {
+// port Kube-OVN just added, as vf-offload's ADD does.
+func (bn *bench) floorSample(direct bool, kovn int) (time.Duration, error) {
 	var d time.Duration
 	err := bn.withFloorPort(func(name string) error {
-		if standIn >= 0 {
-			pd, err := bn.newPod(standIn, false)
+		if kovn >= 0 {
+			pd, err := bn.newPod(kovn, false)
 			if err != nil {
 				return err
 			}
@@ -623,6 +656,9 @@ func (bn *bench) report(total time.Duration, setup []string) error {
 		runtime.NumCPU(), strings.TrimSpace(string(kern)), strings.TrimSpace(strings.SplitN(string(ovs), "\n", 2)[0]),
 		runtime.Version(), bn.b.NIC.Profile.Name, len(bn.b.NIC.VFs))
 	fmt.Fprintf(&w, "Kube-OVN's part of every pod (untimed; it leaves the veth or the already-offloaded state): %s\n", bn.ko.name())
+	if bn.koWhy != "" {
+		fmt.Fprintf(&w, "not the real Kube-OVN, because: %s\n", bn.koWhy)
+	}
 	fmt.Fprintf(&w, "other ports: no netdev behind them (ofport -1), added in one ovs-vsctl call: %s\n", strings.Join(setup, "; "))
 	fmt.Fprintf(&w, "every plugin call goes through the bed's wrapper (sh+cat recording stdin, one nsenter into the node netns and the NIC's mount namespace); see 'bed wrapper alone'. Floor runs through the same wrapper.\n")
 	fmt.Fprintf(&w, "every timed process (plugin, floor, no-op wrapper) is started through the small rusage shim (e2e/bench/rusage), so that its peak RSS is its own, not the bench's; the shim's start is in every row alike.\n")

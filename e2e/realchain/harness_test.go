@@ -2,9 +2,7 @@ package realchain
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
-	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -53,40 +51,26 @@ func newNode(t testing.TB) *node {
 		"multus":   env.comps.Get("multus").Path,
 		"kube-ovn": env.comps.Get("kube-ovn").Path,
 	}})
-	url, stop, err := env.c.ServeInNetns(b.NodeNS)
-	if err != nil {
-		t.Fatalf("API server in the node netns: %v", err)
-	}
-	t.Cleanup(stop)
-	kubeconfig := filepath.Join(b.Dir, "kubeconfig")
-	if err := env.c.Kubeconfig(kubeconfig, url); err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	var all []realkubeovn.Net
-	for _, x := range nets() {
-		all = append(all, x)
-	}
 	t0 := time.Now()
-	k, err := realkubeovn.StartNode(ctx, b, env.c, realkubeovn.NodeOptions{
-		DaemonBin: env.comps.Get("kube-ovn-daemon").Path, Kubeconfig: kubeconfig, Nets: all})
+	k, err := realkubeovn.Join(ctx, env.c, b, env.comps.Get("kube-ovn-daemon").Path)
 	t.Cleanup(func() {
-		if k != nil {
-			if t.Failed() {
-				if k.Binder != nil {
-					t.Logf("ovn-installed stand-in: bound %v, errors %v", k.Binder.Bound, k.Binder.Errs)
-				}
-				out, _ := b.OVS.Vsctl("--columns=name,ofport,error,external_ids", "list", "interface")
-				t.Logf("OVS interfaces:\n%s", out)
+		if k == nil {
+			return
+		}
+		if t.Failed() {
+			if k.Binder != nil {
+				t.Logf("ovn-installed stand-in: bound %v, errors %v", k.Binder.Bound, k.Binder.Errs)
 			}
-			if err := k.Close(); err != nil {
-				t.Errorf("stop kube-ovn daemon: %v", err)
-			}
-			if t.Failed() {
-				t.Logf("kube-ovn daemon log (tail):\n%s", k.LogTail(40))
-			}
-			_ = env.c.Delete(context.Background(), "/api/v1/nodes/"+k.Name)
+			out, _ := b.OVS.Vsctl("--columns=name,ofport,error,external_ids", "list", "interface")
+			t.Logf("OVS interfaces:\n%s", out)
+		}
+		if err := k.Close(); err != nil {
+			t.Errorf("stop kube-ovn daemon: %v", err)
+		}
+		if t.Failed() {
+			t.Logf("kube-ovn daemon log (tail):\n%s", k.LogTail(40))
 		}
 	})
 	if err != nil {
@@ -94,7 +78,7 @@ func newNode(t testing.TB) *node {
 	}
 	t.Logf("node %s: kube-ovn daemon ready in %s", k.Name, time.Since(t0).Round(time.Millisecond))
 	n := &node{t: t, b: b, k: k}
-	n.multus = n.multusConflist(kubeconfig)
+	n.multus = n.multusConflist(k.Kubeconfig)
 	return n
 }
 
@@ -146,9 +130,9 @@ func providerOf(nad string) string {
 	return name + "." + ns + ".ovn"
 }
 
-// pod creates the Pod object (node, annotations, VF request), the device
-// plugin's allocation in the kubelet checkpoint, the controller's address
-// allocations for each network, and the sandbox netns.
+// pod creates the Pod object (node, annotations, VF request) with the
+// controller's address allocations for each network, the device plugin's
+// allocation in the kubelet checkpoint, and the sandbox netns.
 func (n *node) pod(name string, o podOpts) *kpod {
 	t := n.t
 	t.Helper()
@@ -168,56 +152,38 @@ func (n *node) pod(name string, o podOpts) *kpod {
 	if o.networks != "" {
 		ann["k8s.v1.cni.cncf.io/networks"] = o.networks
 	}
-	container := map[string]any{"name": "app", "image": "registry.k8s.io/pause:3.10"}
-	if o.vfs > 0 {
-		q := fmt.Sprint(o.vfs)
-		container["resources"] = map[string]any{"requests": map[string]any{resource: q}, "limits": map[string]any{resource: q}}
-	}
-	obj := map[string]any{"apiVersion": "v1", "kind": "Pod",
-		"metadata": map[string]any{"name": name, "namespace": "default", "annotations": ann},
-		"spec":     map[string]any{"nodeName": n.k.Name, "containers": []any{container}}}
-	data, _ := json.Marshal(obj)
-	if err := env.c.Apply(ctx, data); err != nil {
-		t.Fatalf("pod %s: %v", name, err)
-	}
-	t.Cleanup(func() { _ = env.c.Delete(context.Background(), "/api/v1/namespaces/default/pods/"+name) })
-	var got struct {
-		Metadata struct{ UID string } `json:"metadata"`
-	}
-	if err := env.c.Get(ctx, "/api/v1/namespaces/default/pods/"+name, &got); err != nil {
-		t.Fatal(err)
-	}
-	if o.vfs > 0 {
-		var ids []string
-		for _, vf := range p.VFs {
-			ids = append(ids, vf.PCI)
-		}
-		n.ckpt = append(n.ckpt, checkpointEntry{PodUID: got.Metadata.UID, ContainerName: "app", ResourceName: resource,
-			DeviceIDs: map[string][]string{"0": ids}})
-		n.writeCheckpoint()
-	}
 	providers := []string{providerOf(o.defaultNet)}
 	for _, sel := range strings.Split(o.networks, ",") {
 		if sel = strings.TrimSpace(sel); sel != "" {
 			providers = append(providers, providerOf(sel))
 		}
 	}
+	var allocs []realkubeovn.Allocation
 	for _, prov := range providers {
-		x := nets()[prov]
-		_, cidr, _ := net.ParseCIDR(x.CIDR)
-		ip := append(net.IP(nil), cidr.IP.To4()...)
-		ip[2], ip[3] = byte(n.pods>>8), byte(10+n.pods)
-		mac := make(net.HardwareAddr, 6)
-		_, _ = rand.Read(mac[3:])
-		a := &allocation{IP: ip, MAC: mac.String()}
-		if err := realkubeovn.Allocate(ctx, env.c, realkubeovn.Allocation{Namespace: "default", Pod: name, Node: n.k.Name,
-			Net: x, IP: ip.String(), MAC: a.MAC}); err != nil {
+		a, err := realkubeovn.NewAllocation("default", name, n.k.Name, realkubeovn.Nets()[prov], 10+n.pods)
+		if err != nil {
 			t.Fatal(err)
 		}
-		p.Alloc[prov] = a
+		allocs = append(allocs, a)
+		p.Alloc[prov] = &allocation{IP: net.ParseIP(a.IP).To4(), MAC: a.MAC}
+	}
+	uid, err := realkubeovn.Place(ctx, env.c, realkubeovn.Pod{Name: name, Namespace: "default", Node: n.k.Name,
+		Annotations: ann, Resource: resource, VFs: o.vfs}, allocs...)
+	t.Cleanup(func() { _ = realkubeovn.Unplace(context.Background(), env.c, "default", name, allocs...) })
+	if err != nil {
+		t.Fatalf("pod %s: %v", name, err)
+	}
+	if o.vfs > 0 {
+		var ids []string
+		for _, vf := range p.VFs {
+			ids = append(ids, vf.PCI)
+		}
+		n.ckpt = append(n.ckpt, checkpointEntry{PodUID: uid, ContainerName: "app", ResourceName: resource,
+			DeviceIDs: map[string][]string{"0": ids}})
+		n.writeCheckpoint()
 	}
 	p.Pod = n.b.NewPod(name, "default")
-	p.Pod.UID = got.Metadata.UID
+	p.Pod.UID = uid
 	return p
 }
 

@@ -3,7 +3,6 @@ package realchain
 import (
 	"context"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,6 +12,7 @@ import (
 	"github.com/containernetworking/cni/pkg/types"
 
 	"github.com/vf-offload/vf-offload/e2e/bed"
+	"github.com/vf-offload/vf-offload/e2e/realkubeovn"
 	"github.com/vf-offload/vf-offload/pkg/doctor"
 )
 
@@ -192,21 +192,9 @@ func TestRealKubeOVNVeth(t *testing.T) {
 // nadConflist is the conflist of a NAD in conf/, as Multus hands it to
 // libcni (without the keys Multus adds).
 func (n *node) nadConflist(file string) bed.Conflist {
-	data, err := os.ReadFile(filepath.Join(env.repo, "conf", file))
+	nad, err := realkubeovn.ReadNAD(filepath.Join(env.repo, "conf", file))
 	if err != nil {
 		n.t.Fatal(err)
 	}
-	cfg, err := nadConfig(data)
-	if err != nil {
-		n.t.Fatalf("conf/%s: %v", file, err)
-	}
-	var c struct {
-		Name       string           `json:"name"`
-		CNIVersion string           `json:"cniVersion"`
-		Plugins    []map[string]any `json:"plugins"`
-	}
-	if err := json.Unmarshal([]byte(cfg), &c); err != nil {
-		n.t.Fatalf("conf/%s spec.config: %v", file, err)
-	}
-	return bed.Conflist{Name: c.Name, CNIVersion: c.CNIVersion, Plugins: c.Plugins}
+	return bed.Conflist{Name: nad.ListName, CNIVersion: nad.CNIVersion, Plugins: nad.Plugins}
 }

@@ -97,16 +97,12 @@ func LogicalPortName(pod, namespace, provider string) string {
 	return pod + "." + namespace + "." + provider
 }
 
-// Allocate writes the pod's address annotations with routed=true (the
-// controller sets it once the logical port's routes are in OVN) and the IP
-// object, as kube-ovn-controller does after its IPAM picked them.
-func Allocate(ctx context.Context, api API, a Allocation) error {
-	plen, err := prefixLen(a.Net.CIDR)
-	if err != nil {
-		return err
-	}
+// allocationAnnotations are the pod annotations kube-ovn-controller writes
+// once its IPAM picked a's addresses and the logical port's routes are in
+// OVN (routed=true), under the provider's prefix.
+func allocationAnnotations(a Allocation) map[string]string {
 	p := annotationPrefix(a.Net.Provider)
-	ann := map[string]string{
+	return map[string]string{
 		p + "allocated":      "true",
 		p + "ip_address":     a.IP,
 		p + "mac_address":    a.MAC,
@@ -115,9 +111,13 @@ func Allocate(ctx context.Context, api API, a Allocation) error {
 		p + "logical_switch": a.Net.Subnet,
 		p + "routed":         "true",
 	}
-	patch := map[string]any{"metadata": map[string]any{"annotations": ann}}
-	if err := api.Patch(ctx, fmt.Sprintf("/api/v1/namespaces/%s/pods/%s", a.Namespace, a.Pod), patch); err != nil {
-		return fmt.Errorf("allocate %s/%s on %s: %w", a.Namespace, a.Pod, a.Net.Subnet, err)
+}
+
+// createIP writes a's IP object, as kube-ovn-controller does.
+func createIP(ctx context.Context, api API, a Allocation) error {
+	plen, err := prefixLen(a.Net.CIDR)
+	if err != nil {
+		return err
 	}
 	name := LogicalPortName(a.Pod, a.Namespace, a.Net.Provider)
 	doc := fmt.Sprintf(`apiVersion: kubeovn.io/v1

@@ -18,17 +18,20 @@ import (
 
 // Node is a bed running the real Kube-OVN daemon, as one node of the cluster.
 type Node struct {
-	Name    string // the Node object's name, NODE_NAME of the daemon
-	Bed     *bed.Bed
-	Binder  *Binder
-	Log     string // the daemon's log (klog on stderr)
-	VFMACs  string // where the patched daemon records VF administrative MACs
-	gw      *gateway
-	daemon  *exec.Cmd
-	exited  chan error
-	iface   string
-	logFile *os.File
-	opts    NodeOptions
+	Name   string // the Node object's name, NODE_NAME of the daemon
+	Bed    *bed.Bed
+	Binder *Binder
+	Log    string // the daemon's log (klog on stderr)
+	VFMACs string // where the patched daemon records VF administrative MACs
+	// Kubeconfig is the daemon's, reachable from inside the node netns.
+	Kubeconfig string
+	leave      []func() error // Join's undo, run by Close
+	gw         *gateway
+	daemon     *exec.Cmd
+	exited     chan error
+	iface      string
+	logFile    *os.File
+	opts       NodeOptions
 }
 
 // NodeOptions configure StartNode.
@@ -92,7 +95,7 @@ func StartNode(ctx context.Context, b *bed.Bed, api API, o NodeOptions) (_ *Node
 	if err := os.WriteFile(sysid, []byte(n.Name+"-chassis\n"), 0o644); err != nil {
 		return n, fmt.Errorf("system-id.conf: %w", err)
 	}
-	n.opts = o
+	n.opts, n.Kubeconfig = o, o.Kubeconfig
 	return n, n.StartDaemon(ctx)
 }
 
@@ -201,8 +204,9 @@ func (n *Node) VFAdminMAC(vf int) (mac, pf string) {
 	return strings.TrimSpace(string(data)), filepath.Base(filepath.Dir(files[0]))
 }
 
-// Close stops the daemon, the stand-ins and the gateway netns. The bed and
-// the Node object are the caller's.
+// Close stops the daemon, the stand-ins and the gateway netns, and undoes
+// Join if Join made the node. The bed is the caller's, and so is the Node
+// object unless Join made it.
 func (n *Node) Close() error {
 	var errs []error
 	n.StopDaemon()
@@ -214,5 +218,9 @@ func (n *Node) Close() error {
 		errs = append(errs, n.gw.close())
 		n.gw = nil
 	}
+	for _, f := range n.leave {
+		errs = append(errs, f())
+	}
+	n.leave = nil
 	return errors.Join(errs...)
 }
