@@ -81,14 +81,7 @@ func (c *Cluster) crdDefines(ctx context.Context, apiVersion, kind string) (bool
 	}
 	var list struct {
 		Items []struct {
-			Spec struct {
-				Group    string
-				Names    struct{ Kind string }
-				Versions []struct {
-					Name   string
-					Served bool
-				}
-			}
+			Spec crdSpec
 		}
 	}
 	if err := c.Get(ctx, crdPath, &list); err != nil {
@@ -116,14 +109,7 @@ func (r *resolver) waitEstablished(ctx context.Context, name string) error {
 	type condition struct{ Type, Status, Message string }
 	for {
 		var crd struct {
-			Spec struct {
-				Group    string
-				Names    struct{ Kind string }
-				Versions []struct {
-					Name   string
-					Served bool
-				}
-			}
+			Spec crdSpec
 			Status struct{ Conditions []condition }
 		}
 		if err := r.c.Get(ctx, crdPath+"/"+name, &crd); err != nil {
@@ -172,4 +158,14 @@ func collectionPath(apiVersion, resource, ns string) string {
 		p += "/namespaces/" + ns
 	}
 	return p + "/" + resource
+}
+
+// crdSpec is the part of a CustomResourceDefinition's spec discovery reads.
+type crdSpec struct {
+	Group    string
+	Names    struct{ Kind string }
+	Versions []struct {
+		Name   string
+		Served bool
+	}
 }
