@@ -109,7 +109,7 @@ func (r *resolver) waitEstablished(ctx context.Context, name string) error {
 	type condition struct{ Type, Status, Message string }
 	for {
 		var crd struct {
-			Spec crdSpec
+			Spec   crdSpec
 			Status struct{ Conditions []condition }
 		}
 		if err := r.c.Get(ctx, crdPath+"/"+name, &crd); err != nil {
