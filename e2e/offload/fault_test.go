@@ -25,8 +25,8 @@ var faultPoints = []string{
 	"ADD: configure VF in the pod",
 	"ADD: wait until ovs-vswitchd has opened the representor",
 	"ADD: representor up",
-	"DEL: bring VF home",
 	"DEL: take representor off the bridge",
+	"DEL: bring VF home",
 	"DEL: remove what an interrupted ADD set aside",
 }
 

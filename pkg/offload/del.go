@@ -3,7 +3,6 @@ package offload
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/containernetworking/cni/pkg/skel"
 	"github.com/containernetworking/plugins/pkg/ns"
@@ -79,12 +78,11 @@ func (c *call) findAttachment() (string, error) {
 	return "", nil
 }
 
-// release gives VF pci back to the host: the VF home under its name with its
-// MAC, MTU and admin MAC (while the OVSDB session opens: the VF needs no
-// OVSDB); the representor off the bridge (only a port that vf-offload or
-// Kube-OVN made for this container), renamed back; then the state file goes.
-// att may be nil (no state): then the call's arguments and Kube-OVN's naming
-// are used.
+// release gives VF pci back to the host: representor off the bridge (only a
+// port that vf-offload or Kube-OVN made for this container), down, renamed
+// back; the VF home under its name with its MAC, MTU and admin MAC; then the
+// state file goes. att may be nil (no state): then the call's arguments and
+// Kube-OVN's naming are used.
 func (c *call) release(att *state.Attachment, pci string) error {
 	if att == nil {
 		att = &state.Attachment{ContainerID: c.args.ContainerID, IfName: c.args.IfName, Netns: c.args.Netns,
@@ -100,39 +98,36 @@ func (c *call) release(att *state.Attachment, pci string) error {
 		c.log.Warn("VF not found: nothing to restore", "err", err)
 		return c.store.Remove(pci)
 	}
-	r := &releasing{call: c, att: att, dev: dev, ctx: ctx, carried: dev.Rep == att.Port}
-	if err := r.do("bring VF home", r.vfHome); err != nil {
+	ovs, err := pend.get()
+	if err != nil {
 		return err
 	}
-	t := time.Now()
-	if r.ovs, err = pend.get(); err != nil {
-		return err
-	}
-	c.timed("wait for the OVSDB session", t)
-	if err := r.do("take representor off the bridge", r.unplugRep); err != nil {
-		return err
-	}
-	if err := r.do("remove what an interrupted ADD set aside", r.dropAside); err != nil {
-		return err
+	r := &releasing{call: c, att: att, dev: dev, ovs: ovs, ctx: ctx}
+	for _, s := range []struct {
+		name string
+		fn   func() error
+	}{
+		{"take representor off the bridge", r.unplugRep},
+		{"bring VF home", r.vfHome},
+		{"remove what an interrupted ADD set aside", r.dropAside},
+	} {
+		if err := c.step(s.name, s.fn); err != nil {
+			return err
+		}
+		if err := faultPoint("DEL: " + s.name); err != nil {
+			return err
+		}
 	}
 	return c.store.Remove(pci)
 }
 
-// do runs one step of DEL, then its fault point.
-func (r *releasing) do(name string, fn func() error) error {
-	if err := r.step(name, fn); err != nil {
-		return err
-	}
-	return faultPoint("DEL: " + name)
-}
-
 type releasing struct {
 	*call
-	att     *state.Attachment
-	dev     *sriov.Device
-	ovs     *ovsdb.Client // nil until the session is open
-	ctx     context.Context
-	carried bool // the representor carried this container's port name when DEL began
+	att       *state.Attachment
+	dev       *sriov.Device
+	ovs       *ovsdb.Client
+	ctx       context.Context
+	unplugged bool // the representor carried this container's port name
 }
 
 // unplugRep handles the representor when it carries this container's port
@@ -142,6 +137,7 @@ func (r *releasing) unplugRep() error {
 	if r.dev.Rep != r.att.Port {
 		return nil
 	}
+	r.unplugged = true
 	p, err := r.ovs.Port(r.att.Port)
 	if err != nil {
 		return err
@@ -253,7 +249,7 @@ func (r *releasing) fromPod(name *string) error {
 			return nil
 		}
 		known := r.att.Phase != state.PhaseNone && (r.att.VF.Index == 0 || st.Index == r.att.VF.Index)
-		wired := r.att.Phase == state.PhaseNone && r.carried
+		wired := r.att.Phase == state.PhaseNone && r.unplugged
 		if !known && !wired {
 			return nil
 		}
