@@ -94,3 +94,46 @@ func TestCrashAtEveryStep(t *testing.T) {
 	}
 	t.Logf("fault matrix (%d points):\n%s", len(faultPoints), strings.Join(matrix, "\n"))
 }
+
+// TestCrashAtEveryDelStepOffloaded does the DEL rows of the fault matrix in
+// the already-offloaded state (the stand-in wired the VF itself): after DEL
+// died at each point and ran again, the node must be as after a DEL that
+// was never interrupted (which leaves the VF and representor as Kube-OVN's
+// own DEL expects them, not as before ADD), and a fresh ADD must work.
+func TestCrashAtEveryDelStepOffloaded(t *testing.T) {
+	e := newEnv(t, nic.Agilio(), 1)
+	e.useFaultBinary()
+	vf := e.b.NIC.VFs[0]
+	p := e.pod("o")
+	c, caps := e.full(true, vf.PCI)
+	e.add(c, p, caps)
+	e.del(c, p, caps)
+	clean := e.snapshot()
+	matrix := []string{fmt.Sprintf("%-58s %-18s %s", "killed after", "first call", "after DEL")}
+	n := 0
+	for _, point := range faultPoints {
+		if !strings.HasPrefix(point, "DEL") {
+			continue
+		}
+		n++
+		e.add(c, p, caps)
+		e.assertWired(p, vf)
+		os.Setenv("VFO_FAULT", point)
+		err := e.b.Del(e.ctx, c, p, "eth0", caps)
+		os.Unsetenv("VFO_FAULT")
+		if err == nil {
+			t.Fatalf("%s: DEL survived its fault point", point)
+		}
+		e.del(c, p, caps)
+		outcome := "node as after a clean DEL"
+		if d := e.settledDiff(clean, nil); d != "" {
+			outcome = "DIFFERS"
+			t.Errorf("%s: after DEL the node differs from after a clean DEL:\n%s", point, d)
+		}
+		matrix = append(matrix, fmt.Sprintf("%-58s %-18s %s", point, "ADD ok, DEL died", outcome))
+	}
+	e.add(c, p, caps)
+	e.assertWired(p, vf)
+	e.del(c, p, caps)
+	t.Logf("fault matrix, already-offloaded state (%d points):\n%s", n, strings.Join(matrix, "\n"))
+}
