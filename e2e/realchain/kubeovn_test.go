@@ -3,6 +3,7 @@ package realchain
 import (
 	"context"
 	"encoding/json"
+	"net"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -35,7 +36,8 @@ func invokeVFO(t *testing.T, n *node, p *kpod, ifname, command string) error {
 }
 
 // TestRealKubeOVNOffloadedVerbs: two pods the real Kube-OVN wired with VFs
-// (through Multus, conf/nad-default.yaml); vf-offload's CHECK and STATUS
+// (through Multus, conf/nad-default.yaml) ping each other over their VFs and
+// representors; vf-offload's CHECK and STATUS
 // pass, doctor reports both pods on their representors, and GC with only
 // pod a valid releases pod b: its VF comes home and its port leaves br-int,
 // pod a keeps its VF. Then the chain's DELs run for both.
@@ -47,6 +49,10 @@ func TestRealKubeOVNOffloadedVerbs(t *testing.T) {
 		if _, err := n.add(p); err != nil {
 			t.Fatalf("ADD %s: %v", p.Name, err)
 		}
+	}
+	// The pods reach each other through their VFs, representors and br-int.
+	if _, err := a.Ping(b.Alloc["default.default.ovn"].IP, 3, 2*time.Second); err != nil {
+		t.Errorf("pod a cannot ping pod b over the VFs: %v", err)
 	}
 	if err := invokeVFO(t, n, b, "eth0", "CHECK"); err != nil {
 		t.Errorf("CHECK of pod b: %v", err)
@@ -183,6 +189,11 @@ func TestRealKubeOVNVeth(t *testing.T) {
 		t.Errorf("no ADD done line for %s:\n%s", vf.PCI, vfoLog(n.b))
 	}
 	wantWired(t, n, p, vf, "eth0", "default.default.ovn")
+	// After the handover the pod reaches its gateway over the VF and the
+	// representor that now holds Kube-OVN's port.
+	if _, err := p.Ping(net.ParseIP("10.17.0.1"), 3, 2*time.Second); err != nil {
+		t.Errorf("pod cannot ping its gateway over the VF: %v", err)
+	}
 	if err := n.b.Del(ctx, c, p.Pod, "eth0", caps); err != nil {
 		t.Fatalf("DEL: %v", err)
 	}
