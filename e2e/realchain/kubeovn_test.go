@@ -209,3 +209,48 @@ func (n *node) nadConflist(file string) bed.Conflist {
 	}
 	return bed.Conflist{Name: nad.ListName, CNIVersion: nad.CNIVersion, Plugins: nad.Plugins}
 }
+
+// TestRealKubeOVNAloneDel: what vf-offload's DEL is for. The NAD's chain
+// without vf-offload, with the device ID as Multus hands it over: Kube-OVN
+// v1.16.2 wires the VF, and its own DEL leaves the VF in the pod's netns
+// (it moves it into the pod's own netns instead of the host's) and the
+// representor named <cid12>_h, off the bridge.
+func TestRealKubeOVNAloneDel(t *testing.T) {
+	n := newNode(t)
+	p := n.pod("alone", podOpts{defaultNet: "default/default", vfs: 1})
+	vf := p.VFs[0]
+	full := n.nadConflist("nad-default.yaml")
+	c := full.Clone()
+	c.Plugins = nil
+	for _, e := range full.Clone().Plugins {
+		if e["type"] == "vf-offload" {
+			continue
+		}
+		e["deviceID"], e["pciBusID"] = vf.PCI, vf.PCI
+		c.Plugins = append(c.Plugins, e)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	if _, err := n.b.Add(ctx, c, p.Pod, "eth0", nil); err != nil {
+		t.Fatalf("ADD: %v", err)
+	}
+	if err := n.b.Del(ctx, c, p.Pod, "eth0", nil); err != nil {
+		t.Fatalf("Kube-OVN's DEL: %v", err)
+	}
+	s := snap(t, n.b)
+	host := kubeovnPort(p, "eth0")
+	if l, ok := linkIn(s.Pods[p.Name], vf.Netdev); !ok {
+		t.Errorf("Kube-OVN v1.16.2's DEL no longer leaves the VF in the pod (pod links %v, node links %v): update the README", names(s.Pods[p.Name]), names(s.Node))
+	} else {
+		t.Logf("after Kube-OVN's own DEL the VF is still in the pod netns as %s (down: %v)", l.Name, !l.Up)
+	}
+	if _, ok := linkIn(s.Node, vf.Netdev); ok {
+		t.Errorf("VF %s is back in the host after Kube-OVN's own DEL", vf.Netdev)
+	}
+	if _, ok := linkIn(s.Node, host); !ok {
+		t.Errorf("representor not left as %s after Kube-OVN's own DEL: node links %v", host, names(s.Node))
+	}
+	if onBridge(s, host) {
+		t.Errorf("Kube-OVN's DEL left %s on br-int", host)
+	}
+}
