@@ -42,7 +42,7 @@ deps:
 
 # components builds the real Multus, kube-apiserver and Kube-OVN the e2e
 # tests run against (versions pinned in e2e/components/versions.env) into
-# /var/cache/vf-offload/components: ~20 min cold on 2 cores, seconds warm.
+# /var/cache/vf-offload/components: ~8 min cold on 2 cores, seconds warm.
 components:
 	@if [ "$$(id -u)" != 0 ] && [ -z "$$VFO_COMPONENTS_DIR" ]; then \
 	  echo "components: not root, not built (set VFO_COMPONENTS_DIR to build elsewhere); the e2e/realchain tests skip"; \
