@@ -172,7 +172,9 @@ func TestAddRollsBack(t *testing.T) {
 func TestAlreadyOffloadedByKubeOVN(t *testing.T) {
 	for _, prof := range profiles() {
 		t.Run(prof.Name, func(t *testing.T) {
-			e := newEnv(t, prof, 2)
+			// 3 VFs: while a and b hold two, the third's representor still
+			// carries the node's naming, which DEL's names are read off.
+			e := newEnv(t, prof, 3)
 			a, b := e.pod("a"), e.pod("b")
 			before := e.snapshot()
 			// Multus hands the device ID to every plugin: the stand-in wires the VF itself.
@@ -250,13 +252,13 @@ func TestAlreadyOffloadedUdevNameTaken(t *testing.T) {
 	}
 }
 
-// udevRepName is the name udev gives VF vf's representor on each emulated
-// NIC, which DEL gives it back after Kube-OVN renamed it: on the Agilio its
-// original name; on the ConnectX-5, whose emulated names ("enp3s0f0_0")
-// are a vendor udev rule's, the one systemd's own scheme gives.
+// udevRepName is the name DEL gives VF vf's representor back after
+// Kube-OVN renamed it: on both emulated NICs its original name, read off
+// an idle sibling representor's naming (the Agilio's udev "enp3s0npf0vfN",
+// the ConnectX-5's vendor-rule "enp3s0f0_N").
 var udevRepName = map[string]func(nic.VF) string{
 	"agilio":    func(vf nic.VF) string { return vf.Rep },
-	"connectx5": func(vf nic.VF) string { return "enp3s0f0npf0vf" + strconv.Itoa(vf.Index) },
+	"connectx5": func(vf nic.VF) string { return vf.Rep },
 }
 
 // nameWithAltname returns from "ip -o link show" output the name of the

@@ -48,18 +48,14 @@ func (a *adding) addOffloaded(w *wired) error {
 	}
 	podIf, rep := w.pod, w.rep
 	// Kube-OVN keeps the VF's host name in its ifalias; the representor's
-	// original name is lost, so DEL gives it the name udev gives it, when
-	// that can be derived from the uplink's, else a stable derived name.
+	// original name is lost, so DEL gives it the name repHomeName derives.
 	a.att.VF.Name = podIf.Alias
 	if config.ValidateIfName(podIf.Alias) != nil {
 		a.att.VF.Name = ""
 	}
 	a.att.VF.MAC, a.att.VF.MTU, a.att.VF.Index = podIf.MAC, podIf.MTU, podIf.Index
 	a.repMAC, a.mtu = rep.MAC, podIf.MTU
-	a.att.Rep.Name, a.att.Rep.MTU = a.dev.RepUdevName(), rep.MTU
-	if a.att.Rep.Name == "" {
-		a.att.Rep.Name = sriov.StableRepName(a.dev.PFPCI, a.dev.Index)
-	}
+	a.att.Rep.Name, a.att.Rep.MTU = a.repHomeName(), rep.MTU
 	a.att.PortExternalIDs = maps.Clone(port.ExternalIDs)
 	if err := a.saveState(state.PhaseAdding); err != nil {
 		return err
@@ -93,4 +89,19 @@ func (a *adding) addOffloaded(w *wired) error {
 		a.undo.push("representor MTU and up", func() error { return link.Restore(a.port, rep) })
 	}
 	return a.saveState(state.PhaseAdded)
+}
+
+// repHomeName is the name DEL gives a representor whose original name
+// Kube-OVN renamed away: the node's own naming, read off a sibling
+// representor that still carries its name (udev's enp3s0npf0vf1, mlx5's
+// enp3s0f0_1, systemd 255's enp3s0r1); else udev's name derived from the
+// uplink's; else the stable name.
+func (a *adding) repHomeName() string {
+	if n := a.dev.RepSiblingName(); n != "" {
+		return n
+	}
+	if n := a.dev.RepUdevName(); n != "" {
+		return n
+	}
+	return sriov.StableRepName(a.dev.PFPCI, a.dev.Index)
 }

@@ -176,9 +176,9 @@ func (r *releasing) homeName() (name, why string) {
 	case name == "":
 		return stable, "stable name: no recorded name"
 	case name == stable:
-		return stable, "stable name: recorded by ADD, no udev name derivable from uplink " + r.dev.Uplink
+		return stable, "stable name: recorded by ADD, no name derivable from sibling representors or uplink " + r.dev.Uplink
 	case r.att.KubeOVNState == state.KubeOVNOffloaded:
-		why = "udev name derived by ADD from uplink " + r.dev.Uplink
+		why = "name derived by ADD from sibling representors or uplink " + r.dev.Uplink
 	default:
 		why = whyOriginal
 	}
