@@ -7,7 +7,6 @@ import (
 	"hash/fnv"
 	"strings"
 
-	"github.com/ovn-kubernetes/libovsdb/client"
 	"github.com/ovn-kubernetes/libovsdb/ovsdb"
 )
 
@@ -73,7 +72,6 @@ func requestCandidate(name string, ofport, try int) int {
 
 func (cl *Client) claimAs(ctx context.Context, p *PortInfo, ids map[string]string, want int) error {
 	zero := 0
-	portOnBridge := cl.waitOnBridge(p.PortUUID)
 	// "until != [{col: want}]" over the rows whose col is want, projected
 	// on col: all such rows are that one row, so the wait passes only
 	// when there are none.
@@ -87,25 +85,17 @@ func (cl *Client) claimAs(ctx context.Context, p *PortInfo, ids map[string]strin
 	if err != nil {
 		return fmt.Errorf("build claim of port %s: %w (%w)", p.Name, err, ErrUncommitted)
 	}
-	ops := append([]ovsdb.Operation{portOnBridge, free("ofport"), free("ofport_request")}, upd...)
-	cctx, cancel := cl.ctx(ctx)
-	defer cancel()
-	res, err := cl.c.Transact(cctx, ops...)
-	if errors.Is(err, client.ErrNotConnected) {
-		return fmt.Errorf("ovsdb %s: transaction claim port %s: %w (%w)", cl.server, p.Name, err, ErrUncommitted)
-	}
-	if err != nil { // sent, but no answer: it may have been committed
-		return fmt.Errorf("ovsdb %s: transaction claim port %s: %w", cl.server, p.Name, err)
+	ops := append([]ovsdb.Operation{free("ofport"), free("ofport_request")}, upd...)
+	res, err := cl.transactOnBridge(ctx, "claim port "+p.Name, p.PortUUID, ops)
+	if err != nil {
+		return err
 	}
 	// A transaction with a failed operation is not committed at all.
 	for i, r := range res {
 		if r.Error == "" {
 			continue
 		}
-		switch {
-		case i == 0 && strings.Contains(r.Error, "timed out"):
-			return fmt.Errorf("claim port %s: %w %s (%w)", p.Name, ErrNotOnBridge, cl.bridge, ErrUncommitted)
-		case i <= 2 && strings.Contains(r.Error, "timed out"):
+		if i <= 1 && strings.Contains(r.Error, "timed out") { // the free() waits
 			return fmt.Errorf("claim port %s as OpenFlow port %d: %w", p.Name, want, errNumberTaken)
 		}
 		return fmt.Errorf("ovsdb %s: transaction claim port %s: %s: %s (%w)", cl.server, p.Name, r.Error, r.Details, ErrUncommitted)

@@ -20,23 +20,39 @@ func (cl *Client) SetExternalIDsOnBridge(ctx context.Context, p *PortInfo, ids m
 	if err != nil {
 		return fmt.Errorf("build external_ids update of %s: %w (%w)", p.Name, err, ErrUncommitted)
 	}
-	ops := append([]ovsdb.Operation{cl.waitOnBridge(p.PortUUID)}, upd...)
-	cctx, cancel := cl.ctx(ctx)
-	defer cancel()
-	res, err := cl.c.Transact(cctx, ops...)
-	if errors.Is(err, client.ErrNotConnected) {
-		return fmt.Errorf("ovsdb %s: transaction set external_ids of %s: %w (%w)", cl.server, p.Name, err, ErrUncommitted)
-	}
+	what := "set external_ids of " + p.Name
+	res, err := cl.transactOnBridge(ctx, what, p.PortUUID, upd)
 	if err != nil {
-		return fmt.Errorf("ovsdb %s: transaction set external_ids of %s: %w", cl.server, p.Name, err)
+		return err
 	}
-	if len(res) > 0 && strings.Contains(res[0].Error, "timed out") {
-		return fmt.Errorf("set external_ids of %s: %w %s (%w)", p.Name, ErrNotOnBridge, cl.bridge, ErrUncommitted)
-	}
-	if _, err := ovsdb.CheckOperationResults(res, ops); err != nil {
-		return fmt.Errorf("ovsdb %s: transaction set external_ids of %s: %w", cl.server, p.Name, err)
+	if _, err := ovsdb.CheckOperationResults(res, upd); err != nil {
+		return fmt.Errorf("ovsdb %s: transaction %s: %w", cl.server, what, err)
 	}
 	return nil
+}
+
+// transactOnBridge runs ops in one transaction after a guard that the
+// configured bridge still holds port portUUID, and returns ops' results. An
+// error wraps ErrUncommitted when nothing can have been committed: the
+// session was down, or the guard failed (then it also wraps
+// ErrNotOnBridge). Other failed operations are the caller's to read in res.
+func (cl *Client) transactOnBridge(ctx context.Context, what, portUUID string, ops []ovsdb.Operation) ([]ovsdb.OperationResult, error) {
+	cctx, cancel := cl.ctx(ctx)
+	defer cancel()
+	res, err := cl.c.Transact(cctx, append([]ovsdb.Operation{cl.waitOnBridge(portUUID)}, ops...)...)
+	if errors.Is(err, client.ErrNotConnected) {
+		return nil, fmt.Errorf("ovsdb %s: transaction %s: %w (%w)", cl.server, what, err, ErrUncommitted)
+	}
+	if err != nil { // sent, but no answer: it may have been committed
+		return nil, fmt.Errorf("ovsdb %s: transaction %s: %w", cl.server, what, err)
+	}
+	if len(res) == 0 {
+		return nil, fmt.Errorf("ovsdb %s: transaction %s: no results", cl.server, what)
+	}
+	if strings.Contains(res[0].Error, "timed out") {
+		return nil, fmt.Errorf("%s: %w %s (%w)", what, ErrNotOnBridge, cl.bridge, ErrUncommitted)
+	}
+	return res[1:], nil
 }
 
 // waitOnBridge is an operation that fails the transaction at once (timeout
