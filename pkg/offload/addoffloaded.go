@@ -92,15 +92,10 @@ func (a *adding) addOffloaded(w *wired) error {
 }
 
 // repHomeName is the name DEL gives a representor whose original name
-// Kube-OVN renamed away: the node's own naming, read off a sibling
-// representor that still carries its name (udev's enp3s0npf0vf1, mlx5's
-// enp3s0f0_1, systemd 255's enp3s0r1); else udev's name derived from the
-// uplink's; else the stable name.
+// Kube-OVN renamed away: the node's own naming (sriov.Device.RepNodeName:
+// an idle sibling's, else udev's from the uplink's), else the stable name.
 func (a *adding) repHomeName() string {
-	if n := a.dev.RepSiblingName(); n != "" {
-		return n
-	}
-	if n := a.dev.RepUdevName(); n != "" {
+	if n := a.dev.RepNodeName(); n != "" {
 		return n
 	}
 	return sriov.StableRepName(a.dev.PFPCI, a.dev.Index)

@@ -70,14 +70,20 @@ func SiblingRepName(repPort string, names []string, portOf func(string) string, 
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
-// RepSiblingName is SiblingRepName for d's representor, over the PF's
-// netdevs Lookup listed (a representor's parent device is its PF).
-func (d *Device) RepSiblingName() string {
+// RepNodeName is the name the node gives d's representor, which Kube-OVN
+// may have renamed away: after an idle sibling's naming (SiblingRepName),
+// else udev's name derived from the uplink's (UdevRepName); "" when
+// neither applies. Its phys_port_name is read once, under its current name.
+func (d *Device) RepNodeName() string {
+	port := PhysPortName(d.Rep)
 	var names []string
 	for _, n := range d.pfNetdevs {
 		if n != d.Rep && n != d.Uplink {
 			names = append(names, n)
 		}
 	}
-	return SiblingRepName(PhysPortName(d.Rep), names, PhysPortName, d.PFPCI)
+	if n := SiblingRepName(port, names, PhysPortName, d.PFPCI); n != "" {
+		return n
+	}
+	return UdevRepName(d.Uplink, PhysPortName(d.Uplink), port)
 }

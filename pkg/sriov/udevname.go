@@ -39,8 +39,3 @@ func isPortName(s string) bool {
 	return s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyz0123456789") == ""
 }
 
-// RepUdevName is UdevRepName for d's representor, whose phys_port_name is
-// read under its current name: the name udev gave it, when derivable.
-func (d *Device) RepUdevName() string {
-	return UdevRepName(d.Uplink, PhysPortName(d.Uplink), PhysPortName(d.Rep))
-}
