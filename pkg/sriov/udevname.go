@@ -38,4 +38,3 @@ func UdevRepName(uplink, uplinkPort, repPort string) string {
 func isPortName(s string) bool {
 	return s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyz0123456789") == ""
 }
-
