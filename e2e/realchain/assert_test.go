@@ -63,6 +63,13 @@ func wantOffloaded(t *testing.T, n *node, p *kpod, vf nic.VF, ifname, prov strin
 	// Kube-OVN sets the VF's administrative MAC through the PF (recorded by
 	// the bed's patch); vf-offload's own attempt, in the veth state, fails on
 	// the bed's veth PF and is only a warning.
+	// The pod annotations Kube-OVN writes when it wires a VF.
+	ann := n.annotations(p.Name)
+	for k, v := range map[string]string{"pod_nic_type": "sriov", "vf_representor": kubeovnPort(p, ifname)} {
+		if got := ann[prov+".kubernetes.io/"+k]; got != v {
+			t.Errorf("pod annotation %s.kubernetes.io/%s = %q, want %q", prov, k, got, v)
+		}
+	}
 	if got, pf := n.k.VFAdminMAC(vf.Index); got != p.Alloc[prov].MAC {
 		t.Errorf("VF %d administrative MAC (set by Kube-OVN through PF netdev %q) %q, want %s", vf.Index, pf, got, p.Alloc[prov].MAC)
 	}

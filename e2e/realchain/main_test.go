@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -75,10 +74,12 @@ func setup() {
 	}
 	comps.Announce(os.Stdout, "kube-apiserver", "etcd", "multus", "kube-ovn", "kube-ovn-daemon", "ovs-vswitchd")
 	env.comps = comps
-	if env.repo, err = repoRoot(); err != nil {
+	bins, err := bed.Build()
+	if err != nil {
 		env.fail = err
 		return
 	}
+	env.repo = bins.Repo
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	t0 := time.Now()
@@ -89,17 +90,4 @@ func setup() {
 	}
 	env.c = c
 	fmt.Printf("realchain: kube-apiserver %s with etcd %s ready and populated in %s\n", c.Version(), c.EtcdVersion(), time.Since(t0).Round(time.Millisecond))
-}
-
-func repoRoot() (string, error) {
-	d, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for ; d != filepath.Dir(d); d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return d, nil
-		}
-	}
-	return "", fmt.Errorf("module root not found")
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"strings"
 )
 
 // Net is one Kube-OVN Subnet and the provider that binds it: "ovn" for the
@@ -142,25 +141,4 @@ spec:
 		return fmt.Errorf("IP object %s (/%d): %w", name, plen, err)
 	}
 	return nil
-}
-
-// PodAnnotations returns the pod annotations under a provider's prefix
-// (Kube-OVN's vf_representor, vf, pod_nic_type among them), without it.
-func PodAnnotations(ctx context.Context, api API, namespace, pod, provider string) (map[string]string, error) {
-	var obj struct {
-		Metadata struct {
-			Annotations map[string]string `json:"annotations"`
-		} `json:"metadata"`
-	}
-	if err := api.Get(ctx, fmt.Sprintf("/api/v1/namespaces/%s/pods/%s", namespace, pod), &obj); err != nil {
-		return nil, err
-	}
-	out := map[string]string{}
-	p := annotationPrefix(provider)
-	for k, v := range obj.Metadata.Annotations {
-		if rest, ok := strings.CutPrefix(k, p); ok {
-			out[rest] = v
-		}
-	}
-	return out, nil
 }

@@ -135,6 +135,3 @@ func (b *Binder) Close() {
 	b.wg.Wait()
 	b.c.Close()
 }
-
-// Connected says whether the stand-in's OVSDB session is up.
-func (b *Binder) Connected() bool { return b.c.Connected() }
