@@ -2,7 +2,6 @@ package realchain
 
 import (
 	"encoding/json"
-	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -177,17 +176,27 @@ func portName(pod, prov string) string { return realkubeovn.LogicalPortName(pod,
 // lastStdin returns the stdin of the last call of plugin for command.
 func lastStdin(t *testing.T, b *bed.Bed, plugin, command string) map[string]any {
 	t.Helper()
+	calls := callsOf(t, b, plugin, command)
+	if len(calls) == 0 {
+		t.Fatalf("%s was never called with %s", plugin, command)
+	}
+	return calls[len(calls)-1]
+}
+
+// callsOf returns the stdin of every call of plugin for command, in order.
+func callsOf(t *testing.T, b *bed.Bed, plugin, command string) []map[string]any {
+	t.Helper()
 	calls, err := b.Calls(plugin)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := len(calls) - 1; i >= 0; i-- {
-		if calls[i].Command == command {
-			return calls[i].Stdin
+	var out []map[string]any
+	for _, c := range calls {
+		if c.Command == command {
+			out = append(out, c.Stdin)
 		}
 	}
-	t.Fatalf("%s was never called with %s", plugin, command)
-	return nil
+	return out
 }
 
 // vfoLog returns vf-offload's log on the node.
@@ -214,8 +223,6 @@ func jsonString(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
-
-var _ = fmt.Sprint
 
 // kubeovnPort is Kube-OVN's host-side port name for a pod interface.
 func kubeovnPort(p *kpod, ifname string) string { return kubeovn.PortName(p.ContainerID, ifname) }

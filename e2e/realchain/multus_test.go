@@ -56,7 +56,7 @@ func TestMultusDefaultNetwork(t *testing.T) {
 			t.Errorf("CHECK through Multus (its cniVersion %q): %v, want libcni's refusal of the 0.3.1 delegate", v, err)
 		}
 	}
-	if got := callsOf(t, n, "vf-offload", "CHECK"); len(got) != 0 {
+	if got := callsOf(t, n.b, "vf-offload", "CHECK"); len(got) != 0 {
 		t.Errorf("CHECK through Multus reached vf-offload %d times", len(got))
 	}
 	if err := n.del(p); err != nil {
@@ -129,7 +129,7 @@ func TestMultusDelAfterPodGone(t *testing.T) {
 	if err := n.del(p); err != nil {
 		t.Fatalf("DEL after the pod object is gone: %v", err)
 	}
-	if len(callsOf(t, n, "vf-offload", "DEL")) == 0 {
+	if len(callsOf(t, n.b, "vf-offload", "DEL")) == 0 {
 		t.Errorf("Multus ran no vf-offload DEL without the pod object")
 	}
 	wantHome(t, n, p, vf, "default.default.ovn")
@@ -172,21 +172,6 @@ func TestMultusNADWithoutResource(t *testing.T) {
 		}
 	}
 	_ = before
-}
-
-func callsOf(t *testing.T, n *node, plugin, command string) []map[string]any {
-	t.Helper()
-	calls, err := n.b.Calls(plugin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []map[string]any
-	for _, c := range calls {
-		if c.Command == command {
-			out = append(out, c.Stdin)
-		}
-	}
-	return out
 }
 
 // devicePluginInfo writes the device-info file the SR-IOV device plugin

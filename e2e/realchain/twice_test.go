@@ -21,7 +21,7 @@ func TestMultusSameVFTwice(t *testing.T) {
 	_, err := n.add(p)
 	// Kube-OVN runs first in both NADs and sees every device ID Multus hands out.
 	devs := map[string][]string{}
-	for _, c := range callsOf(t, n, "kube-ovn", "ADD") {
+	for _, c := range callsOf(t, n.b, "kube-ovn", "ADD") {
 		dev, _ := c["deviceID"].(string)
 		devs[dev] = append(devs[dev], c["provider"].(string))
 	}
