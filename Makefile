@@ -78,7 +78,7 @@ lint:
 	    echo "golangci-lint $(GOLANGCI_VERSION) reported the issues above (advisory: lint's status is gofmt + go vet)"; \
 	else echo "golangci-lint could not be installed from the module proxy; gofmt and go vet ran"; fi
 
-# bench (issues 7, 17) runs vf-offload through libcni on the bed, in Kube-OVN's
+# bench runs vf-offload through libcni on the bed, in Kube-OVN's
 # veth and already-offloaded states (Kube-OVN's untimed part done by the real
 # Kube-OVN that `components` builds), with the floors its targets are made of
 # (floor binary, kernel, Go hello world) and the Kube-OVN-style baseline in the

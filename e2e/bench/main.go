@@ -1,4 +1,4 @@
-// Command bench is `make bench` (issues 7 and 17): it measures vf-offload
+// Command bench is `make bench`: it measures vf-offload
 // the way a container runtime runs it — a fresh process per call through
 // libcni — on the e2e bed (node netns, private userspace OVS, emulated
 // Agilio NIC with 64 VFs), with Kube-OVN's part done first and untimed, in
@@ -12,7 +12,7 @@
 // deletion, a burst of them), the cost of starting a Go hello world; and the
 // baseline (the same wiring with ovs-vsctl and ip commands, as Kube-OVN's
 // daemon does it). It prints p50/p95
-// per operation and issue 17's targets with met or NOT met, and writes the
+// per operation and the speed and memory targets with met or NOT met, and writes the
 // whole to -out. Targets are reported, never asserted. Needs root.
 package main
 

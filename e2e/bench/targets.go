@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// targets writes issue 17's targets: each p50 of this run against a bound
+// targets writes the speed and memory targets: each p50 of this run against a bound
 // made of floors timed in this same run, with met or NOT met. The floor is
 // the "floor ADD" row: the floor binary through the same bed wrapper as
 // every plugin call. rssMax (KiB) is the largest peak RSS of n ADDs.
@@ -18,7 +18,7 @@ func (bn *bench) targets(w io.Writer, rssMax int64, n int) {
 		}
 		return pct(r.d, .5), true
 	}
-	tableHead(w, "Targets (issue 17; p50 of this run; 'floor' is the floor ADD through the bed wrapper, as every plugin call):",
+	tableHead(w, "Targets (p50 of this run; 'floor' is the floor ADD through the bed wrapper, as every plugin call):",
 		"target", "measured", "bound", "verdict")
 	row := func(name string, got, bound time.Duration, how string) {
 		fmt.Fprintf(w, "| %s | %s | <= %s (%s) | %s |\n", name, ms(got), ms(bound), how, verdict(got <= bound))
@@ -70,7 +70,7 @@ func (bn *bench) targets(w io.Writer, rssMax int64, n int) {
 				fmt.Sprintf("2 x hello world %s; ratio %.2fx", ms(h), float64(v)/float64(h)))
 		}
 	}
-	fmt.Fprintf(w, "| (issue 7) peak RSS of one ADD <= 25 MB | %.1f MiB (max of %d) | <= 23.8 MiB (25 MB) | %s |\n",
+	fmt.Fprintf(w, "| peak RSS of one ADD <= 25 MB | %.1f MiB (max of %d) | <= 23.8 MiB (25 MB) | %s |\n",
 		float64(rssMax)/1024, n, verdict(rssMax > 0 && rssMax*1024 <= 25*1000*1000))
 	fmt.Fprintf(w, "| the chain through real Multus: total ADD and vf-offload's share | BenchmarkMultusOffloadedChain, below | - | measured, no bound |\n")
 }
