@@ -3,6 +3,7 @@ package offload_test
 import (
 	"bytes"
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 
@@ -42,11 +43,28 @@ func TestAlreadyOffloadedOnAnotherBridge(t *testing.T) {
 	}
 	conf["prevResult"] = json.RawMessage(buf.Bytes())
 	alone := bed.Conflist{Name: c.Name, CNIVersion: c.CNIVersion, Plugins: []map[string]any{conf}}
+	// ADD records the representor in the device-info file before it
+	// learns from OVSDB that the port is elsewhere: the refusal must put
+	// the file back, content and mode.
+	info := caps["CNIDeviceInfoFile"].(string)
+	if err := os.Chmod(info, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	infoBefore, err := os.ReadFile(info)
+	if err != nil {
+		t.Fatal(err)
+	}
 	_, err = e.b.Add(e.ctx, alone, p, "eth0", caps)
 	if err == nil || !strings.Contains(err.Error(), "not a port of bridge "+e.b.OVS.Bridge) {
 		t.Fatalf("want an error saying the representor is not a port of bridge %s, got %v", e.b.OVS.Bridge, err)
 	}
 	e.assertSame("ADD refused for a port on another bridge", before)
+	if got, err := os.ReadFile(info); err != nil || !bytes.Equal(got, infoBefore) {
+		t.Errorf("device-info file after the refused ADD = %q (%v), want it as before: %q", got, err, infoBefore)
+	}
+	if fi, err := os.Stat(info); err != nil || fi.Mode().Perm() != 0o640 {
+		t.Errorf("device-info file mode after the refused ADD: %v (%v), want -rw-r-----", fi.Mode(), err)
+	}
 	if ids := e.vsctl("get", "interface", port, "external_ids"); strings.Contains(ids, "vf-offload") {
 		t.Errorf("markers added to a port of another bridge: %s", ids)
 	}

@@ -21,25 +21,26 @@ import (
 // adding is the context of one ADD after validation.
 type adding struct {
 	*call
-	pci       string
-	dev       *sriov.Device
-	port      string // Kube-OVN host-side port name
-	hostAside string // temporary name of Kube-OVN's host veth
-	host      ns.NetNS
-	pod       ns.NetNS
-	ovs       *ovsdb.Client
-	pend      *pendingOVS // the session being opened, then ovs
-	prev      *current.Result
-	att       *state.Attachment
-	undo      *undo
-	ctx       context.Context
-	podIf     int              // index of the pod interface in prev.Interfaces
-	claimed   bool             // the claim of Kube-OVN's port may have committed
-	portGone  bool             // undo removed Kube-OVN's port; hostVethBack re-adds it
-	repMAC    string           // the representor's MAC, for the result
-	vfMAC     net.HardwareAddr // the VF's MAC in the pod
-	mtu       int              // the pod interface's MTU, now the VF's and the representor's
-	ofport    int              // the OpenFlow port number the handover asked vswitchd for
+	pci            string
+	dev            *sriov.Device
+	port           string // Kube-OVN host-side port name
+	hostAside      string // temporary name of Kube-OVN's host veth
+	host           ns.NetNS
+	pod            ns.NetNS
+	ovs            *ovsdb.Client
+	pend           *pendingOVS // the session being opened, then ovs
+	prev           *current.Result
+	att            *state.Attachment
+	undo           *undo
+	ctx            context.Context
+	podIf          int              // index of the pod interface in prev.Interfaces
+	claimed        bool             // the claim of Kube-OVN's port may have committed
+	portGone       bool             // undo removed Kube-OVN's port; hostVethBack re-adds it
+	repMAC         string           // the representor's MAC, for the result
+	vfMAC          net.HardwareAddr // the VF's MAC in the pod
+	mtu            int              // the pod interface's MTU, now the VF's and the representor's
+	ofport         int              // the OpenFlow port number the handover asked vswitchd for
+	deviceInfoDone bool             // recordDeviceInfo ran
 }
 
 // Add is the CNI ADD verb.
@@ -104,31 +105,33 @@ func (a *adding) run() (_ *current.Result, retErr error) {
 	a.timed("look up VF", t)
 	a.log.Debug("VF found", "index", a.dev.Index, "netdev", a.dev.Netdev, "uplink", a.dev.Uplink, "representor", a.dev.Rep)
 	var w *wired
-	if a.dev.Rep == a.port { // already offloaded: read the links while the OVSDB session opens
+	a.att = &state.Attachment{Version: state.Version, ContainerID: a.args.ContainerID, IfName: a.args.IfName, Netns: a.args.Netns,
+		PCI: a.pci, PFPCI: a.dev.PFPCI, VFIndex: a.dev.Index, Bridge: a.conf.Bridge, Port: a.port,
+		DeviceInfoFile: a.conf.RuntimeConfig.CNIDeviceInfoFile, Phase: state.PhaseAdding}
+	defer func() {
+		if retErr != nil {
+			a.undo.run()
+		}
+	}()
+	if a.dev.Rep == a.port { // already offloaded: all that needs no OVSDB is done while the session opens
 		t = time.Now()
 		if w, err = a.readWired(); err != nil {
 			return nil, err
 		}
 		a.timed("read the links Kube-OVN wired", t)
+		if err := a.recordOffloaded(w); err != nil {
+			return nil, err
+		}
 	}
 	t = time.Now()
 	if a.ovs, err = a.pend.get(); err != nil {
 		return nil, err
 	}
 	a.timed("wait for the OVSDB session", t)
-	defer func() {
-		if retErr != nil {
-			a.undo.run()
-		}
-	}()
 	if _, err := a.ovs.BridgeUUID(); err != nil {
 		return nil, err
 	}
-	a.att = &state.Attachment{Version: state.Version, ContainerID: a.args.ContainerID, IfName: a.args.IfName, Netns: a.args.Netns,
-		PCI: a.pci, PFPCI: a.dev.PFPCI, VFIndex: a.dev.Index, Bridge: a.conf.Bridge, Port: a.port,
-		DeviceInfoFile: a.conf.RuntimeConfig.CNIDeviceInfoFile, Phase: state.PhaseAdding}
 	if w != nil {
-		a.att.KubeOVNState = state.KubeOVNOffloaded
 		err = a.addOffloaded(w)
 	} else {
 		a.att.KubeOVNState = state.KubeOVNVeth

@@ -16,10 +16,12 @@ import (
 // CNI_IFNAME and its representor under the port name.
 type wired struct {
 	pod, rep link.State
+	repHome  string // the name DEL gives the representor (repHomeName)
 }
 
-// readWired reads both links of the already-offloaded state. It needs no
-// OVSDB: ADD calls it while the session is still opening.
+// readWired reads both links of the already-offloaded state and derives the
+// representor's home name. It needs no OVSDB: ADD calls it while the
+// session is still opening.
 func (a *adding) readWired() (*wired, error) {
 	var w wired
 	if err := a.inPod(func() (err error) { _, w.pod, err = link.Get(a.args.IfName); return }); err != nil {
@@ -30,7 +32,33 @@ func (a *adding) readWired() (*wired, error) {
 		return nil, err
 	}
 	w.rep = rep
+	// sysfs reads of sibling representors: done here, off the path that
+	// waits for OVSDB.
+	w.repHome = a.repHomeName()
 	return &w, nil
+}
+
+// recordOffloaded records the already-offloaded state before ADD changes
+// anything: the state file (phase adding; Kube-OVN's external_ids follow
+// with phase added) and the representor in the device-info file. Neither
+// needs OVSDB, so ADD does both while the session opens.
+func (a *adding) recordOffloaded(w *wired) error {
+	podIf, rep := w.pod, w.rep
+	a.att.KubeOVNState = state.KubeOVNOffloaded
+	// Kube-OVN keeps the VF's host name in its ifalias; the representor's
+	// original name is lost, so DEL gives it the name repHomeName derives.
+	a.att.VF.Name = podIf.Alias
+	if config.ValidateIfName(podIf.Alias) != nil {
+		a.att.VF.Name = ""
+	}
+	a.att.VF.MAC, a.att.VF.MTU, a.att.VF.Index = podIf.MAC, podIf.MTU, podIf.Index
+	a.repMAC, a.mtu = rep.MAC, podIf.MTU
+	a.att.Rep.Name, a.att.Rep.MTU = w.repHome, rep.MTU
+	if err := a.saveState(state.PhaseAdding); err != nil {
+		return err
+	}
+	a.recordDeviceInfo()
+	return nil
 }
 
 // addOffloaded keeps the wiring Kube-OVN made itself (VF in the pod, its
@@ -47,19 +75,7 @@ func (a *adding) addOffloaded(w *wired) error {
 		return notOnBridge
 	}
 	podIf, rep := w.pod, w.rep
-	// Kube-OVN keeps the VF's host name in its ifalias; the representor's
-	// original name is lost, so DEL gives it the name repHomeName derives.
-	a.att.VF.Name = podIf.Alias
-	if config.ValidateIfName(podIf.Alias) != nil {
-		a.att.VF.Name = ""
-	}
-	a.att.VF.MAC, a.att.VF.MTU, a.att.VF.Index = podIf.MAC, podIf.MTU, podIf.Index
-	a.repMAC, a.mtu = rep.MAC, podIf.MTU
-	a.att.Rep.Name, a.att.Rep.MTU = a.repHomeName(), rep.MTU
 	a.att.PortExternalIDs = maps.Clone(port.ExternalIDs)
-	if err := a.saveState(state.PhaseAdding); err != nil {
-		return err
-	}
 	if port.ExternalIDs[markContainer] != a.args.ContainerID {
 		ids := markedIDs(port.ExternalIDs, a.pci, a.args.ContainerID)
 		// The transaction also checks that the bridge holds the port.

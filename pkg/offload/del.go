@@ -192,12 +192,20 @@ func (r *releasing) homeName() (name, why string) {
 // kernel returned it, finds it by PCI address) and restores its settings.
 func (r *releasing) vfHome() error {
 	name := r.att.VF.Name
+	moved := false
 	if r.dev.Netdev == "" && r.att.Netns != "" {
-		if err := r.fromPod(&name); err != nil {
+		var err error
+		if moved, err = r.fromPod(&name); err != nil {
 			return err
 		}
 	}
-	if cur := sriov.Netdev(r.dev.PCI); cur != "" {
+	// A VF moved home by fromPod is there under name (the kernel moves and
+	// renames in one request); else sysfs tells where it is.
+	cur := name
+	if !moved {
+		cur = sriov.Netdev(r.dev.PCI)
+	}
+	if cur != "" {
 		if name == "" {
 			name = cur
 		}
@@ -227,19 +235,21 @@ func (r *releasing) vfHome() error {
 	return nil
 }
 
-// fromPod moves the VF out of a still existing pod netns. Without state the
-// pod interface is taken to be the VF only if the representor carried this
-// container's port name (vf-offload or Kube-OVN wired it).
-func (r *releasing) fromPod(name *string) error {
+// fromPod moves the VF out of a still existing pod netns and tells whether
+// it did. Without state the pod interface is taken to be the VF only if the
+// representor carried this container's port name (vf-offload or Kube-OVN
+// wired it). The kernel takes the VF down and drops its addresses as it
+// leaves the netns.
+func (r *releasing) fromPod(name *string) (bool, error) {
 	pod, err := ns.GetNS(r.att.Netns)
 	if err != nil {
 		r.log.Info("pod netns is gone; looking for the VF in the host", "netns", r.att.Netns)
-		return nil
+		return false, nil
 	}
 	defer pod.Close()
 	host, err := ns.GetCurrentNS()
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer host.Close()
 	found := false
@@ -257,9 +267,6 @@ func (r *releasing) fromPod(name *string) error {
 			*name = st.Alias
 		}
 		found = true
-		if err := link.Strip(r.att.IfName); err != nil {
-			return err
-		}
 		if r.att.Phase == state.PhaseNone {
 			return nil
 		}
@@ -269,12 +276,15 @@ func (r *releasing) fromPod(name *string) error {
 		return link.SetAttrs(r.att.IfName, link.State{MAC: r.att.VF.MAC, MTU: r.att.VF.MTU, Alias: r.att.VF.Alias})
 	})
 	if err != nil || !found {
-		return err
+		return false, err
 	}
 	if *name == "" {
 		*name = "vf" + sriov.StableRepName(r.dev.PFPCI, r.dev.Index)[2:]
 	}
-	return link.Move(pod, r.att.IfName, host, *name)
+	if err := link.Move(pod, r.att.IfName, host, *name); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 // dropAside deletes Kube-OVN's veth that an ADD which died half way had

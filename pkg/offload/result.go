@@ -73,26 +73,61 @@ func (a *adding) result() *current.Result {
 	// same MTU (both set by ADD, so nothing needs reading back).
 	it.Mtu = a.mtu
 	res.Interfaces = append(res.Interfaces, &current.Interface{Name: a.port, Mac: a.repMAC, Mtu: a.mtu})
-	if f := a.att.DeviceInfoFile; f != "" {
-		if err := addRepresentorToDeviceInfo(f, a.port); err != nil {
-			a.log.Warn("could not add representor to device-info file", "file", f, "err", err)
-		}
+	if !a.deviceInfoDone {
+		a.recordDeviceInfo()
 	}
 	return res
 }
 
-func addRepresentorToDeviceInfo(path, rep string) error {
+// recordDeviceInfo adds the representor (the port name) to the device-info
+// file Multus handed over, if any; undo puts the file back as it was. A
+// file that cannot be updated costs a warning, not the ADD.
+func (a *adding) recordDeviceInfo() {
+	a.deviceInfoDone = true
+	f := a.att.DeviceInfoFile
+	if f == "" {
+		return
+	}
+	old, err := addRepresentorToDeviceInfo(f, a.port)
+	if err != nil {
+		a.log.Warn("could not add representor to device-info file", "file", f, "err", err)
+		return
+	}
+	a.undo.push("device-info file", func() error { return replaceFile(f, old) })
+}
+
+// addRepresentorToDeviceInfo adds rep to the device-info file at path and
+// returns the file's content before.
+func addRepresentorToDeviceInfo(path, rep string) ([]byte, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	out, err := config.AddRepresentor(data, rep)
 	if err != nil {
-		return err
+		return nil, err
+	}
+	return data, replaceFile(path, out)
+}
+
+// replaceFile replaces the file at path with data, atomically, keeping its
+// permissions.
+func replaceFile(path string, data []byte) error {
+	mode := os.FileMode(0o600)
+	if fi, err := os.Stat(path); err == nil {
+		mode = fi.Mode().Perm()
 	}
 	tmp := path + ".vfo-tmp"
-	if err := os.WriteFile(tmp, out, 0o600); err != nil {
+	if err := os.WriteFile(tmp, data, mode); err != nil {
 		return err
 	}
-	return os.Rename(tmp, path)
+	if err := os.Chmod(tmp, mode); err != nil { // WriteFile's mode passes the umask
+		os.Remove(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
 }
