@@ -40,6 +40,7 @@ type call struct {
 	store  *state.Store
 	closer io.Closer
 	start  time.Time
+	early  *pendingOVS // a session DEL opens before it knows what to release; see dialFor
 }
 
 func (p *Plugin) newCall(args *skel.CmdArgs, netnsRequired bool) (*call, error) {
@@ -80,6 +81,9 @@ func level(s string) slog.Level {
 }
 
 func (c *call) close() {
+	if c.early != nil {
+		c.early.close()
+	}
 	if c.closer != nil {
 		c.closer.Close()
 	}
@@ -173,22 +177,35 @@ func (u *undo) run() {
 // pendingOVS is an OVSDB session being opened while the call does its
 // netlink and sysfs lookups.
 type pendingOVS struct {
-	done chan struct{}
-	c    *ovsdb.Client
-	err  error
+	done   chan struct{}
+	c      *ovsdb.Client
+	err    error
+	bridge string
+	names  []string
 }
 
 // dialAsync starts opening an OVSDB session that monitors bridge and the
 // ports named names.
 func (c *call) dialAsync(ctx context.Context, bridge string, names ...string) *pendingOVS {
-	p := &pendingOVS{done: make(chan struct{})}
+	p := &pendingOVS{done: make(chan struct{}), bridge: bridge, names: names}
+	log, endpoint := c.log, c.conf.OVSDB // the call may change c.log meanwhile
 	go func() {
 		defer close(p.done)
 		t := time.Now()
-		p.c, p.err = ovsdb.Dial(ctx, c.conf.OVSDB, ovsdbTimeout, c.log, bridge, names...)
-		c.timed("open OVSDB session (concurrently)", t)
+		p.c, p.err = ovsdb.Dial(ctx, endpoint, ovsdbTimeout, log, bridge, names...)
+		log.Debug("step done", "step", "open OVSDB session (concurrently)", "ms", ms(t))
 	}()
 	return p
+}
+
+// dialFor returns the session a verb opened early (c.early) if it monitors
+// bridge and port, else starts opening one.
+func (c *call) dialFor(ctx context.Context, bridge, port string) *pendingOVS {
+	if p := c.early; p != nil && p.bridge == bridge && len(p.names) == 1 && p.names[0] == port {
+		c.early = nil
+		return p
+	}
+	return c.dialAsync(ctx, bridge, port)
 }
 
 // get waits for the session.

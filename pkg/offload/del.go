@@ -24,6 +24,9 @@ func (p *Plugin) Del(args *skel.CmdArgs) error {
 		return err
 	}
 	defer c.close()
+	// The session for the usual case (the configured bridge, Kube-OVN's
+	// port name) opens while DEL takes the lock and reads the state.
+	c.early = c.dialAsync(context.Background(), c.conf.Bridge, kubeovn.PortName(args.ContainerID, args.IfName))
 	pci, err := c.deviceID()
 	if err != nil {
 		c.log.Warn("ignoring unusable device ID on DEL; looking for state instead", "err", err)
@@ -91,7 +94,7 @@ func (c *call) release(att *state.Attachment, pci string) error {
 		att.Bridge = c.conf.Bridge
 	}
 	ctx := context.Background()
-	pend := c.dialAsync(ctx, att.Bridge, att.Port)
+	pend := c.dialFor(ctx, att.Bridge, att.Port)
 	defer pend.close()
 	dev, err := sriov.Lookup(pci, att.Port)
 	if err != nil {
