@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"testing"
+
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
 )
 
 type found struct {
@@ -13,10 +16,14 @@ type found struct {
 
 // runLookup runs vf-offload's own lookup (sriovprobe -vfo) in the bed and
 // returns what it found and how many sysfs requests it made.
-func runLookup(t *testing.T, n *NIC, bin, pci string) (found, int64) {
+func runLookup(t *testing.T, n *NIC, bin, pci string, hint ...string) (found, int64) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
-	cmd := n.Command(bin, "-vfo", pci)
+	arg := pci
+	if len(hint) > 0 {
+		arg += "=" + hint[0]
+	}
+	cmd := n.Command(bin, "-vfo", arg)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	before := n.SysfsRequests()
 	if err := cmd.Run(); err != nil {
@@ -67,6 +74,62 @@ func TestLookupReadsConstant(t *testing.T) {
 					break
 				}
 			}
+		})
+	}
+}
+
+// TestLookupWithHint: with the representor renamed to a port name, as
+// Kube-OVN and ADD leave it, and that name as the hint, the lookup finds
+// it, with the VF's index, in fewer sysfs requests than without a hint; a
+// hint naming another VF's representor is checked and passed over.
+func TestLookupWithHint(t *testing.T) {
+	requireRoot(t)
+	bin := buildProbe(t)
+	for _, p := range []Profile{Agilio(), ConnectX5()} {
+		t.Run(p.Name, func(t *testing.T) {
+			_, nodePath := newNS(t, "node")
+			n, err := Start(nodePath, t.TempDir(), p, 4)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { n.Close() })
+			nodeNS, err := netns.GetFromPath(nodePath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer nodeNS.Close()
+			h, err := netlink.NewHandleAt(nodeNS)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer h.Close()
+			vf, other := n.VFs[2], n.VFs[1]
+			_, plain := runLookup(t, n, bin, vf.PCI)
+			const port, otherPort = "0123456789ab_h", "ba9876543210_h"
+			for _, r := range []struct{ from, to string }{{vf.Rep, port}, {other.Rep, otherPort}} {
+				l, err := h.LinkByName(r.from)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := h.LinkSetName(l, r.to); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want := found{PCI: vf.PCI, Index: vf.Index, Uplink: n.Uplink, Rep: port, PFNetdev: n.PFNetdev}
+			got, hinted := runLookup(t, n, bin, vf.PCI, port)
+			if got != want {
+				t.Errorf("lookup with hint %s:\n got %+v\nwant %+v", port, got, want)
+			}
+			if hinted >= plain {
+				t.Errorf("lookup with a matching hint made %d sysfs requests, without %d: want fewer", hinted, plain)
+			}
+			// Another VF's representor as the hint: not taken; the name scan
+			// finds nothing either (the right one is renamed), so sriovnet's
+			// full search does.
+			if got, _ := runLookup(t, n, bin, vf.PCI, otherPort); got != want {
+				t.Errorf("lookup with another VF's representor %s as hint:\n got %+v\nwant %+v", otherPort, got, want)
+			}
+			t.Logf("sysfs requests: %d with the hint, %d without", hinted, plain)
 		})
 	}
 }

@@ -1,6 +1,7 @@
 // Command sriovprobe prints, as a JSON array, what sriovnet reports for
 // each VF PCI address given as argument (with -vfo first: what
-// vf-offload's pkg/sriov finds instead). The e2e tests run it inside the
+// vf-offload's pkg/sriov finds instead; an argument pci=name passes name
+// as the representor hint). The e2e tests run it inside the
 // emulated NIC's bed to check the fake sysfs with the real library.
 package main
 
@@ -50,9 +51,11 @@ type Found struct {
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "-vfo" {
 		found := []Found{}
-		for _, pci := range os.Args[2:] {
+		for _, arg := range os.Args[2:] {
+			// pci=name looks pci up with name as the representor hint.
+			pci, hint, _ := strings.Cut(arg, "=")
 			f := Found{PCI: pci}
-			if d, err := sriov.Lookup(pci); err != nil {
+			if d, err := sriov.Lookup(pci, hint); err != nil {
 				f.Error = err.Error()
 			} else {
 				f.Index, f.Uplink, f.Rep, f.PFNetdev = d.Index, d.Uplink, d.Rep, d.PFNetdev()

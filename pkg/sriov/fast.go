@@ -77,27 +77,47 @@ func pfNetdevs(pf string) []string {
 	return names
 }
 
-// repByName finds VF index's representor: first among hints (names it
-// had before, e.g. the port name an ADD gave it; one must be a netdev of the
-// PF), then among the PF's netdevs named like a representor with that
-// index. A candidate counts only if its phys_port_name is pf<N>vf<index>.
-func repByName(pf string, names, hints []string, index int) (string, bool) {
-	want := strconv.Itoa(index)
-	isRep := func(n string) bool {
-		m := vfPortName.FindStringSubmatch(PhysPortName(n))
-		return m != nil && m[2] == want
-	}
+// repFromHints finds the representor among hints (names it may carry now,
+// e.g. the port name an ADD gave it): a netdev of PF pf whose
+// phys_port_name is pf<N>vf<i>, where the PF's virtfn<i> is VF vf. It
+// returns the name, that phys_port_name and the index i.
+func repFromHints(pf, vf string, hints []string) (string, string, int, bool) {
 	for _, n := range hints {
-		if n != "" && parentPCI(n) == pf && isRep(n) {
-			return n, true
+		if n == "" || parentPCI(n) != pf {
+			continue
+		}
+		port := PhysPortName(n)
+		m := vfPortName.FindStringSubmatch(port)
+		if m == nil {
+			continue
+		}
+		i, err := strconv.Atoi(m[2])
+		if err != nil {
+			continue
+		}
+		if l, err := os.Readlink(filepath.Join(PCIDevices, pf, "virtfn"+m[2])); err == nil && filepath.Base(l) == vf {
+			return n, port, i, true
 		}
 	}
+	return "", "", 0, false
+}
+
+// repByName finds VF index's representor among the PF's netdevs named
+// like a representor with that index; it returns the name and its
+// phys_port_name. A candidate counts only if its phys_port_name is
+// pf<N>vf<index>.
+func repByName(pf string, names []string, index int) (string, string, bool) {
+	want := strconv.Itoa(index)
 	for _, n := range names {
-		if m := repNameEnd.FindStringSubmatch(n); m != nil && m[1] == want && isRep(n) {
-			return n, true
+		if m := repNameEnd.FindStringSubmatch(n); m == nil || m[1] != want {
+			continue
+		}
+		port := PhysPortName(n)
+		if m := vfPortName.FindStringSubmatch(port); m != nil && m[2] == want {
+			return n, port, true
 		}
 	}
-	return "", false
+	return "", "", false
 }
 
 // parentPCI is the PCI address of a netdev's parent device, "" if none.
@@ -121,12 +141,15 @@ func looksLikeUplink(n string) bool {
 }
 
 // uplinkByName finds the uplink (phys_port_name p<N>) among the names that
-// look like one.
-func uplinkByName(names []string) (string, bool) {
+// look like one; it returns the name and its phys_port_name.
+func uplinkByName(names []string) (string, string, bool) {
 	for _, n := range names {
-		if looksLikeUplink(n) && IsUplinkPortName(PhysPortName(n)) {
-			return n, true
+		if !looksLikeUplink(n) {
+			continue
+		}
+		if port := PhysPortName(n); IsUplinkPortName(port) {
+			return n, port, true
 		}
 	}
-	return "", false
+	return "", "", false
 }

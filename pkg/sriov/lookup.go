@@ -34,18 +34,20 @@ type Device struct {
 	Uplink string // uplink representor (phys_port_name pN)
 	Rep    string // VF representor, current name
 
-	pfNetdevs []string // the PF's netdevs when Lookup listed them
+	pfNetdevs  []string // the PF's netdevs when Lookup listed them
+	repPort    string   // Rep's phys_port_name once read; see RepPort
+	uplinkPort string   // Uplink's phys_port_name once read; see UplinkPort
 }
 
 // Lookup resolves pci, which must already be a validated PCI address.
 // hints are names the representor may carry now (e.g. the port name an ADD
 // gave it); they are checked, not trusted.
 func Lookup(pci string, hints ...string) (*Device, error) {
-	if _, err := os.Stat(filepath.Join(PCIDevices, pci)); err != nil {
-		return nil, fmt.Errorf("PCI device %s: %w", pci, err)
-	}
 	pf, err := sriovnet.GetPfPciFromVfPci(pci)
 	if err != nil {
+		if _, serr := os.Stat(filepath.Join(PCIDevices, pci)); serr != nil {
+			return nil, fmt.Errorf("PCI device %s: %w", pci, serr)
+		}
 		return nil, fmt.Errorf("PCI device %s: %w", pci, ErrNotVF)
 	}
 	if sriovnet.IsVfPciVfioBound(pci) {
@@ -53,20 +55,27 @@ func Lookup(pci string, hints ...string) (*Device, error) {
 	}
 	d := &Device{PCI: pci, PFPCI: pf}
 	var ok bool
-	if d.Index, ok = indexFromRID(pf, pci); !ok {
-		if d.Index, err = sriovnet.GetVfIndexByPciAddress(pci); err != nil {
-			return nil, fmt.Errorf("VF %s: index on PF %s: %w", pci, pf, err)
+	// A hinted representor gives the index too (its phys_port_name), which
+	// saves the reads indexFromRID makes.
+	if d.Rep, d.repPort, d.Index, ok = repFromHints(pf, pci, hints); !ok {
+		if d.Index, ok = indexFromRID(pf, pci); !ok {
+			if d.Index, err = sriovnet.GetVfIndexByPciAddress(pci); err != nil {
+				return nil, fmt.Errorf("VF %s: index on PF %s: %w", pci, pf, err)
+			}
 		}
 	}
 	d.Netdev = Netdev(pci)
 	d.pfNetdevs = pfNetdevs(pf)
 	names := d.pfNetdevs
-	if d.Uplink, ok = uplinkByName(names); !ok {
+	if d.Uplink, d.uplinkPort, ok = uplinkByName(names); !ok {
 		if d.Uplink, err = retry(func() (string, error) { return sriovnet.GetUplinkRepresentor(pci) }); err != nil {
 			return nil, fmt.Errorf("VF %s on PF %s: uplink: %w: %w", pci, pf, ErrNoRepresentor, err)
 		}
 	}
-	if d.Rep, ok = repByName(pf, names, hints, d.Index); !ok {
+	if d.Rep != "" {
+		return d, nil
+	}
+	if d.Rep, d.repPort, ok = repByName(pf, names, d.Index); !ok {
 		if d.Rep, err = retry(func() (string, error) { return sriovnet.GetVfRepresentor(d.Uplink, d.Index) }); err != nil {
 			return nil, fmt.Errorf("VF %s (index %d on %s): %w: %w", pci, d.Index, d.Uplink, ErrNoRepresentor, err)
 		}
@@ -90,23 +99,45 @@ func retry(fn func() (string, error)) (string, error) {
 	return s, err
 }
 
-// Netdev returns the VF's netdev in the current netns, "" when it has none here.
+// Netdev returns the VF's netdev in the current netns, "" when it has none
+// here: the one entry of its net/ directory (one directory read, where
+// sriovnet.GetNetDevicesFromPci also stats the directory and each entry).
 func Netdev(pci string) string {
-	netdevs, err := sriovnet.GetNetDevicesFromPci(pci)
-	if err != nil || len(netdevs) == 0 {
+	entries, err := os.ReadDir(filepath.Join(PCIDevices, pci, "net"))
+	if err != nil || len(entries) == 0 {
 		return ""
 	}
-	return netdevs[0]
+	return entries[0].Name()
+}
+
+// RepPort is the representor's phys_port_name (pf0vf3), read once.
+func (d *Device) RepPort() string {
+	if d.repPort == "" {
+		d.repPort = PhysPortName(d.Rep)
+	}
+	return d.repPort
+}
+
+// UplinkPort is the uplink's phys_port_name (p0), read once.
+func (d *Device) UplinkPort() string {
+	if d.uplinkPort == "" {
+		d.uplinkPort = PhysPortName(d.Uplink)
+	}
+	return d.uplinkPort
 }
 
 // PFNetdev picks the PF's own netdev, through which VF settings (the
 // administrative MAC) are made: on nfp (flower) the one without a
 // phys_port_name, on mlx5 the uplink itself. It looks among the PF's
 // netdevs that Lookup listed, those named like neither a representor nor
-// an uplink first, so it usually reads one file.
+// an uplink first (d's representor and those renamed to Kube-OVN's port
+// names, <cid12>_h, are representors), so it usually reads one file.
 func (d *Device) PFNetdev() string {
 	for _, uplinkLike := range []bool{false, true} {
 		for _, n := range d.pfNetdevs {
+			if n == d.Rep || strings.HasSuffix(n, "_h") {
+				continue
+			}
 			if !looksLikeRep(n) && looksLikeUplink(n) == uplinkLike && PhysPortName(n) == "" {
 				return n
 			}

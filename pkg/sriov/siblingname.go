@@ -75,7 +75,7 @@ func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 // else udev's name derived from the uplink's (UdevRepName); "" when
 // neither applies. Its phys_port_name is read once, under its current name.
 func (d *Device) RepNodeName() string {
-	port := PhysPortName(d.Rep)
+	port := d.RepPort()
 	var names []string
 	for _, n := range d.pfNetdevs {
 		if n != d.Rep && n != d.Uplink {
@@ -85,5 +85,5 @@ func (d *Device) RepNodeName() string {
 	if n := SiblingRepName(port, names, PhysPortName, d.PFPCI); n != "" {
 		return n
 	}
-	return UdevRepName(d.Uplink, PhysPortName(d.Uplink), port)
+	return UdevRepName(d.Uplink, d.UplinkPort(), port)
 }
