@@ -11,8 +11,8 @@ import (
 	"github.com/vf-offload/vf-offload/e2e/nic"
 )
 
-// faultPoints are the points between two changes of ADD (veth state) and
-// DEL where the fault-tagged plugin binary kills itself (pkg/offload
+// faultPoints are the points between two changes of ADD (veth state;
+// "(adopt)": already-offloaded state) and DEL where the fault-tagged plugin binary kills itself (pkg/offload
 // faultPoint); the shipped binary has no such points.
 var faultPoints = []string{
 	"ADD: state saved",
@@ -25,6 +25,9 @@ var faultPoints = []string{
 	"ADD: configure VF in the pod",
 	"ADD: wait until ovs-vswitchd has opened the representor",
 	"ADD: representor up",
+	"ADD (adopt): state recorded",
+	"ADD (adopt): mark representor port",
+	"ADD (adopt): representor MTU and up",
 	"DEL: take representor off the bridge",
 	"DEL: bring VF home",
 	"DEL: remove what an interrupted ADD set aside",
@@ -55,7 +58,12 @@ func TestCrashAtEveryStep(t *testing.T) {
 	e.useFaultBinary()
 	vf := e.b.NIC.VFs[0]
 	matrix := []string{fmt.Sprintf("%-58s %-18s %s", "killed after", "first call", "after DEL")}
+	n := 0
 	for i, point := range faultPoints {
+		if strings.Contains(point, "(adopt)") { // TestCrashAtEveryAdoptStep
+			continue
+		}
+		n++
 		p := e.pod(fmt.Sprintf("f%d", i))
 		c, caps := e.full(false, vf.PCI)
 		before := e.snapshot()
@@ -92,7 +100,7 @@ func TestCrashAtEveryStep(t *testing.T) {
 		}
 		matrix = append(matrix, fmt.Sprintf("%-58s %-18s %s", point, first, outcome))
 	}
-	t.Logf("fault matrix (%d points):\n%s", len(faultPoints), strings.Join(matrix, "\n"))
+	t.Logf("fault matrix (%d points):\n%s", n, strings.Join(matrix, "\n"))
 }
 
 // TestCrashAtEveryDelStepOffloaded does the DEL rows of the fault matrix in
@@ -136,4 +144,45 @@ func TestCrashAtEveryDelStepOffloaded(t *testing.T) {
 	e.assertWired(p, vf)
 	e.del(c, p, caps)
 	t.Logf("fault matrix, already-offloaded state (%d points):\n%s", n, strings.Join(matrix, "\n"))
+}
+
+// TestCrashAtEveryAdoptStep kills ADD in the already-offloaded state (the
+// real Kube-OVN's usual result: the VF already in the pod, its representor
+// the port) after each of its changes, then runs DEL and the next pod's
+// ADD: DEL must leave the node as a clean ADD and DEL do, and the VF must
+// serve again.
+func TestCrashAtEveryAdoptStep(t *testing.T) {
+	e := newEnv(t, nic.Agilio(), 1)
+	e.useFaultBinary()
+	vf := e.b.NIC.VFs[0]
+	c, caps := e.full(true, vf.PCI)
+	p := e.pod("o")
+	e.add(c, p, caps)
+	e.del(c, p, caps)
+	clean := e.snapshot()
+	matrix := []string{fmt.Sprintf("%-58s %-18s %s", "killed after", "first call", "after DEL")}
+	n := 0
+	for _, point := range faultPoints {
+		if !strings.Contains(point, "(adopt)") {
+			continue
+		}
+		n++
+		os.Setenv("VFO_FAULT", point)
+		_, err := e.b.Add(e.ctx, c, p, "eth0", caps)
+		os.Unsetenv("VFO_FAULT")
+		if err == nil {
+			t.Fatalf("%s: ADD survived its fault point", point)
+		}
+		e.del(c, p, caps)
+		outcome := "node as after a clean DEL"
+		if d := e.settledDiff(clean, nil); d != "" {
+			outcome = "DIFFERS"
+			t.Errorf("%s: after DEL the node differs from after a clean ADD and DEL:\n%s", point, d)
+		}
+		e.add(c, p, caps)
+		e.assertWired(p, vf)
+		e.del(c, p, caps)
+		matrix = append(matrix, fmt.Sprintf("%-58s %-18s %s", point, "ADD died", outcome))
+	}
+	t.Logf("fault matrix, already-offloaded ADD (%d points):\n%s", n, strings.Join(matrix, "\n"))
 }

@@ -58,7 +58,7 @@ func (a *adding) recordOffloaded(w *wired) error {
 		return err
 	}
 	a.recordDeviceInfo()
-	return nil
+	return faultPoint("ADD (adopt): state recorded")
 }
 
 // addOffloaded keeps the wiring Kube-OVN made itself (VF in the pod, its
@@ -96,6 +96,9 @@ func (a *adding) addOffloaded(w *wired) error {
 	} else if !on {
 		return notOnBridge
 	}
+	if err := faultPoint("ADD (adopt): mark representor port"); err != nil {
+		return err
+	}
 	if rep.MTU != podIf.MTU || !rep.Up {
 		if err := a.step("representor MTU and up", func() error {
 			return link.Restore(a.port, link.State{MTU: podIf.MTU, Up: true})
@@ -103,6 +106,9 @@ func (a *adding) addOffloaded(w *wired) error {
 			return err
 		}
 		a.undo.push("representor MTU and up", func() error { return link.Restore(a.port, rep) })
+	}
+	if err := faultPoint("ADD (adopt): representor MTU and up"); err != nil {
+		return err
 	}
 	return a.saveState(state.PhaseAdded)
 }
