@@ -28,9 +28,26 @@ func IsUplink(netdev string) bool {
 	return attr(filepath.Join(ClassNet, netdev, "phys_switch_id")) != "" && IsUplinkPortName(PhysPortName(netdev))
 }
 
+// readAttr reads a sysfs attribute in one read(2): the kernel hands an
+// attribute over whole (at most a page) in the first read, so the size
+// lookup and the read until EOF that os.ReadFile makes are not needed.
+func readAttr(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	buf := make([]byte, 4096)
+	n, err := f.Read(buf)
+	if err != nil && n == 0 {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	return buf[:n], nil
+}
+
 // ReadInt reads a sysfs attribute that holds a decimal number.
 func ReadInt(path string) (int, error) {
-	b, err := os.ReadFile(path)
+	b, err := readAttr(path)
 	if err != nil {
 		return 0, err
 	}
@@ -44,7 +61,7 @@ func ReadInt(path string) (int, error) {
 // attr is a sysfs attribute's value without surrounding white space, "" when
 // it cannot be read.
 func attr(path string) string {
-	b, err := os.ReadFile(path)
+	b, err := readAttr(path)
 	if err != nil {
 		return ""
 	}
