@@ -8,7 +8,6 @@ import (
 	"github.com/vf-offload/vf-offload/pkg/config"
 	"github.com/vf-offload/vf-offload/pkg/link"
 	"github.com/vf-offload/vf-offload/pkg/ovsdb"
-	"github.com/vf-offload/vf-offload/pkg/sriov"
 	"github.com/vf-offload/vf-offload/pkg/state"
 )
 
@@ -16,12 +15,10 @@ import (
 // CNI_IFNAME and its representor under the port name.
 type wired struct {
 	pod, rep link.State
-	repHome  string // the name DEL gives the representor (repHomeName)
 }
 
-// readWired reads both links of the already-offloaded state and derives the
-// representor's home name. It needs no OVSDB: ADD calls it while the
-// session is still opening.
+// readWired reads both links of the already-offloaded state. It needs no
+// OVSDB: ADD calls it while the session is still opening.
 func (a *adding) readWired() (*wired, error) {
 	var w wired
 	if err := a.inPod(func() (err error) { _, w.pod, err = link.Get(a.args.IfName); return }); err != nil {
@@ -32,9 +29,6 @@ func (a *adding) readWired() (*wired, error) {
 		return nil, err
 	}
 	w.rep = rep
-	// sysfs reads of sibling representors: done here, off the path that
-	// waits for OVSDB.
-	w.repHome = a.repHomeName()
 	return &w, nil
 }
 
@@ -45,15 +39,17 @@ func (a *adding) readWired() (*wired, error) {
 func (a *adding) recordOffloaded(w *wired) error {
 	podIf, rep := w.pod, w.rep
 	a.att.KubeOVNState = state.KubeOVNOffloaded
-	// Kube-OVN keeps the VF's host name in its ifalias; the representor's
-	// original name is lost, so DEL gives it the name repHomeName derives.
+	// Kube-OVN keeps the VF's host name in its ifalias. The representor's
+	// original name is lost; DEL works out the node's name for it when it
+	// gives it back (releasing.homeName), which keeps those sysfs reads
+	// off the pod's start.
 	a.att.VF.Name = podIf.Alias
 	if config.ValidateIfName(podIf.Alias) != nil {
 		a.att.VF.Name = ""
 	}
 	a.att.VF.MAC, a.att.VF.MTU, a.att.VF.Index = podIf.MAC, podIf.MTU, podIf.Index
 	a.repMAC, a.mtu = rep.MAC, podIf.MTU
-	a.att.Rep.Name, a.att.Rep.MTU = w.repHome, rep.MTU
+	a.att.Rep.MTU = rep.MTU
 	if err := a.saveState(state.PhaseAdding); err != nil {
 		return err
 	}
@@ -111,14 +107,4 @@ func (a *adding) addOffloaded(w *wired) error {
 		return err
 	}
 	return a.saveState(state.PhaseAdded)
-}
-
-// repHomeName is the name DEL gives a representor whose original name
-// Kube-OVN renamed away: the node's own naming (sriov.Device.RepNodeName:
-// an idle sibling's, else udev's from the uplink's), else the stable name.
-func (a *adding) repHomeName() string {
-	if n := a.dev.RepNodeName(); n != "" {
-		return n
-	}
-	return sriov.StableRepName(a.dev.PFPCI, a.dev.Index)
 }

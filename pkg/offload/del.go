@@ -101,6 +101,9 @@ func (c *call) release(att *state.Attachment, pci string) error {
 		c.log.Warn("VF not found: nothing to restore", "err", err)
 		return c.store.Remove(pci)
 	}
+	if att.KubeOVNState == state.KubeOVNOffloaded && dev.Rep == att.Port {
+		dev.RepNodeName() // the sysfs reads homeName needs, while the session may still be opening
+	}
 	ovs, err := pend.get()
 	if err != nil {
 		return err
@@ -169,21 +172,30 @@ func (r *releasing) unplugRep() error {
 const whyOriginal = "its name before ADD"
 
 // homeName is the name the representor gets back and why: the one ADD
-// recorded (its name before ADD; after Kube-OVN had renamed it, the name
-// udev gives it or the stable one), else, or when that name is taken, the
-// stable name.
+// recorded (its name before ADD); in the already-offloaded state, where
+// Kube-OVN had renamed it before ADD saw it, the node's own name for it
+// (sriov.Device.RepNodeName: after an idle sibling's, else udev's from the
+// uplink's); else, or when that name is taken, the stable name.
 func (r *releasing) homeName() (name, why string) {
 	stable := sriov.StableRepName(r.dev.PFPCI, r.dev.Index)
 	name = r.att.Rep.Name
 	switch {
+	case r.att.KubeOVNState == state.KubeOVNOffloaded && (name == "" || name == stable):
+		// (ADD of earlier versions recorded the derived name, or the stable
+		// one when none was derivable.)
+		if name = r.dev.RepNodeName(); name == "" {
+			return stable, "stable name: no name derivable from sibling representors or uplink " + r.dev.Uplink
+		}
+		why = "name derived from sibling representors or uplink " + r.dev.Uplink
 	case name == "":
 		return stable, "stable name: no recorded name"
-	case name == stable:
-		return stable, "stable name: recorded by ADD, no name derivable from sibling representors or uplink " + r.dev.Uplink
 	case r.att.KubeOVNState == state.KubeOVNOffloaded:
 		why = "name derived by ADD from sibling representors or uplink " + r.dev.Uplink
 	default:
 		why = whyOriginal
+	}
+	if name == stable {
+		return stable, why
 	}
 	if link.Exists(name) {
 		return stable, "stable name: " + name + " (" + why + ") is taken"

@@ -37,6 +37,7 @@ type Device struct {
 	pfNetdevs  []string // the PF's netdevs when Lookup listed them
 	repPort    string   // Rep's phys_port_name once read; see RepPort
 	uplinkPort string   // Uplink's phys_port_name once read; see UplinkPort
+	nodeName   *string  // RepNodeName once worked out
 }
 
 // Lookup resolves pci, which must already be a validated PCI address.

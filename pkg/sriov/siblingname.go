@@ -73,8 +73,16 @@ func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 // RepNodeName is the name the node gives d's representor, which Kube-OVN
 // may have renamed away: after an idle sibling's naming (SiblingRepName),
 // else udev's name derived from the uplink's (UdevRepName); "" when
-// neither applies. Its phys_port_name is read once, under its current name.
+// neither applies. It reads sysfs the first time only.
 func (d *Device) RepNodeName() string {
+	if d.nodeName == nil {
+		n := d.repNodeName()
+		d.nodeName = &n
+	}
+	return *d.nodeName
+}
+
+func (d *Device) repNodeName() string {
 	port := d.RepPort()
 	var names []string
 	for _, n := range d.pfNetdevs {
