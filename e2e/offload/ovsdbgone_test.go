@@ -1,7 +1,9 @@
 package offload_test
 
 import (
+	"bytes"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -158,4 +160,92 @@ func sansBridgeMTU(s bed.Snapshot) bed.Snapshot {
 	}
 	s.Node = node
 	return s
+}
+
+// TestOVSDBGoneDuringAdopt stops ovsdb-server while the already-offloaded
+// ADD is paused after it has written the state file and the device-info
+// file (which need no OVSDB and are written while the session opens) and
+// before it marks the port. ADD must fail naming OVSDB and its endpoint,
+// remove its state file and put the device-info file back, and leave
+// Kube-OVN's wiring alone; with OVSDB back, the port carries no marker,
+// the runtime's DEL unwires the VF, and the next ADD and DEL leave the node
+// as a clean ADD and DEL do.
+func TestOVSDBGoneDuringAdopt(t *testing.T) {
+	e := newEnv(t, nic.Agilio(), 1)
+	e.useFaultBinary()
+	vf := e.b.NIC.VFs[0]
+	p := e.pod("o")
+	c, caps := e.full(true, vf.PCI)
+	e.add(c, p, caps)
+	e.del(c, p, caps)
+	clean := e.snapshot()
+	info := caps["CNIDeviceInfoFile"].(string)
+	infoBefore, err := os.ReadFile(info)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	ps := e.addPaused("ADD (adopt): state recorded", c, p, caps)
+	if att, err := state.NewStore(e.b.StateDir).Load(vf.PCI); err != nil || att == nil {
+		t.Fatalf("paused after recording, but no state file: %+v %v", att, err)
+	}
+	if err := e.b.OVS.StopDB(); err != nil {
+		t.Fatal(err)
+	}
+	dbUp := false
+	t.Cleanup(func() {
+		if !dbUp {
+			_ = e.b.OVS.StartDB()
+		}
+	})
+	took, err := ps.release(2 * time.Minute)
+	if err == nil {
+		t.Fatal("ADD succeeded without ovsdb-server")
+	}
+	t.Logf("ADD failed in %s: %v", took.Round(time.Millisecond), err)
+	if msg := err.Error(); !strings.Contains(strings.ToLower(msg), "ovsdb") || !strings.Contains(msg, e.b.OVS.DB) {
+		t.Errorf("the error does not name OVSDB and its endpoint %s: %v", e.b.OVS.DB, err)
+	}
+	if att, err := state.NewStore(e.b.StateDir).Load(vf.PCI); err != nil || att != nil {
+		t.Errorf("the failed ADD left state behind: %+v %v", att, err)
+	}
+	if got, err := os.ReadFile(info); err != nil || !bytes.Equal(got, infoBefore) {
+		t.Errorf("device-info file after the failed ADD = %q (%v), want it as before: %q", got, err, infoBefore)
+	}
+	port := kubeovn.PortName(p.ContainerID, "eth0")
+	if links := e.inPod(p, "ip", "-o", "link", "show", "eth0"); !strings.Contains(links, "altname vfo"+e.b.NIC.ID+"-vf"+itoa(vf.Index)) {
+		t.Errorf("after the failed ADD the pod's eth0 is not the VF Kube-OVN wired: %s", links)
+	}
+	if rep := e.node("ip", "-o", "link", "show", port); !strings.Contains(rep, "altname vfo"+e.b.NIC.ID+"-rep"+itoa(vf.Index)) {
+		t.Errorf("after the failed ADD %s is not the representor: %s", port, rep)
+	}
+
+	if err := e.b.OVS.StartDB(); err != nil {
+		t.Fatal(err)
+	}
+	dbUp = true
+	if ids := e.vsctl("get", "interface", port, "external_ids"); strings.Contains(ids, "vf-offload") {
+		t.Errorf("the failed ADD left markers on %s: %s", port, ids)
+	}
+	// The runtime's DEL after the failed ADD finds no state: it unwires what
+	// Kube-OVN wired, and gives the representor its stable name, as DEL
+	// without a state file does (TestDelWithoutStateFile).
+	e.del(c, p, caps)
+	if out := e.node("ip", "-o", "link", "show", vf.Netdev); !strings.Contains(out, "altname vfo"+e.b.NIC.ID+"-vf"+itoa(vf.Index)) {
+		t.Errorf("after DEL the VF is not home as %s: %s", vf.Netdev, out)
+	}
+	if rep := e.node("ip", "-o", "link", "show", "pf03000vf0"); !strings.Contains(rep, "-rep"+itoa(vf.Index)) {
+		t.Errorf("after DEL the representor is not under its stable name: %s", rep)
+	}
+	if ports := e.vsctl("list-ports", "br-int"); strings.Contains(ports, port) {
+		t.Errorf("after DEL br-int still holds %s: %q", port, ports)
+	}
+	// The next adoption and its DEL, with state, leave the node as a clean
+	// ADD and DEL do: the representor gets the node's name back.
+	e.add(c, p, caps)
+	e.assertWired(p, vf)
+	e.del(c, p, caps)
+	if d := e.settledDiff(clean, nil); d != "" {
+		t.Errorf("after the next ADD and DEL the node differs from after a clean ADD and DEL:\n%s", d)
+	}
 }
