@@ -130,9 +130,10 @@ func (bn *bench) newPod(i int, offload bool) (*pod, error) {
 }
 
 // dropPod runs Kube-OVN's DEL (untimed) and deletes the pod netns. After
-// the already-offloaded state DEL has given the representor a stable name
-// (its original one is unknown to vf-offload); it gets the NIC's name back,
-// so that every sample, and the baseline, starts from the same node.
+// the already-offloaded state DEL has given the representor the name it
+// derives from its siblings (its original one is unknown to vf-offload),
+// or a stable one; it gets the NIC's name back in any case, so that every
+// sample, and the baseline, starts from the same node.
 func (bn *bench) dropPod(pd *pod) error {
 	if err := bn.ko.del(bn.ctx, pd.p, pd.vf, pd.offload, pd.rt); err != nil {
 		return err
