@@ -21,15 +21,14 @@ import (
 // period, ~16 ms on the test machine). When name clashes in dst the kernel
 // uses newName for the move itself; when newName clashes, nothing moves.
 // On failure the link is left, or brought back, in src under its old name.
+// It arrives in dst down, with no addresses.
 func Move(src ns.NetNS, name string, dst ns.NetNS, newName string) error {
 	err := src.Do(func(ns.NetNS) error {
 		l, err := netlink.LinkByName(name)
 		if err != nil {
 			return err
 		}
-		if err := netlink.LinkSetDown(l); err != nil {
-			return err
-		}
+		// No down first: the kernel closes the link as it leaves src.
 		return setNsAndName(l.Attrs().Index, int(dst.Fd()), newName)
 	})
 	if err == nil {

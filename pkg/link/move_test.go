@@ -1,6 +1,7 @@
 package link
 
 import (
+	"net"
 	"runtime"
 	"strings"
 	"testing"
@@ -66,6 +67,16 @@ func TestMove(t *testing.T) {
 	t.Run("renamed in the target", func(t *testing.T) {
 		src, dst := newNS(t), newNS(t)
 		veth(t, src, "vfa", "vfb")
+		if err := src.Do(func(ns.NetNS) error {
+			l, err := netlink.LinkByName("vfa")
+			if err != nil {
+				return err
+			}
+			a, _ := netlink.ParseAddr("10.9.8.7/24")
+			return netlink.AddrAdd(l, a)
+		}); err != nil {
+			t.Fatal(err)
+		}
 		if err := Move(src, "vfa", dst, "eth0"); err != nil {
 			t.Fatal(err)
 		}
@@ -75,6 +86,20 @@ func TestMove(t *testing.T) {
 		if got := names(t, dst); got != "eth0" {
 			t.Errorf("dst holds %q, want eth0", got)
 		}
+		// The link was up with an address: it arrives down, without it.
+		_ = dst.Do(func(ns.NetNS) error {
+			l, err := netlink.LinkByName("eth0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if l.Attrs().Flags&net.FlagUp != 0 {
+				t.Errorf("eth0 arrived up in dst")
+			}
+			if addrs, _ := netlink.AddrList(l, netlink.FAMILY_V4); len(addrs) != 0 {
+				t.Errorf("eth0 arrived with addresses %v", addrs)
+			}
+			return nil
+		})
 	})
 	t.Run("own name taken in the target", func(t *testing.T) {
 		src, dst := newNS(t), newNS(t)

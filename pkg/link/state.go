@@ -98,6 +98,9 @@ func SetUp(name string, up bool) error {
 }
 
 func setUp(l netlink.Link, up bool) error {
+	if (l.Attrs().Flags&net.FlagUp != 0) == up { // no request for a link that already is so
+		return nil
+	}
 	var err error
 	if up {
 		err = netlink.LinkSetUp(l)

@@ -21,26 +21,25 @@ import (
 // adding is the context of one ADD after validation.
 type adding struct {
 	*call
-	pci            string
-	dev            *sriov.Device
-	port           string // Kube-OVN host-side port name
-	hostAside      string // temporary name of Kube-OVN's host veth
-	host           ns.NetNS
-	pod            ns.NetNS
-	ovs            *ovsdb.Client
-	pend           *pendingOVS // the session being opened, then ovs
-	prev           *current.Result
-	att            *state.Attachment
-	undo           *undo
-	ctx            context.Context
-	podIf          int              // index of the pod interface in prev.Interfaces
-	claimed        bool             // the claim of Kube-OVN's port may have committed
-	portGone       bool             // undo removed Kube-OVN's port; hostVethBack re-adds it
-	repMAC         string           // the representor's MAC, for the result
-	vfMAC          net.HardwareAddr // the VF's MAC in the pod
-	mtu            int              // the pod interface's MTU, now the VF's and the representor's
-	ofport         int              // the OpenFlow port number the handover asked vswitchd for
-	deviceInfoDone bool             // recordDeviceInfo ran
+	pci       string
+	dev       *sriov.Device
+	port      string // Kube-OVN host-side port name
+	hostAside string // temporary name of Kube-OVN's host veth
+	host      ns.NetNS
+	pod       ns.NetNS
+	ovs       *ovsdb.Client
+	pend      *pendingOVS // the session being opened, then ovs
+	prev      *current.Result
+	att       *state.Attachment
+	undo      *undo
+	ctx       context.Context
+	podIf     int              // index of the pod interface in prev.Interfaces
+	claimed   bool             // the claim of Kube-OVN's port may have committed
+	portGone  bool             // undo removed Kube-OVN's port; hostVethBack re-adds it
+	repMAC    string           // the representor's MAC, for the result
+	vfMAC     net.HardwareAddr // the VF's MAC in the pod
+	mtu       int              // the pod interface's MTU, now the VF's and the representor's
+	ofport    int              // the OpenFlow port number the handover asked vswitchd for
 }
 
 // Add is the CNI ADD verb.

@@ -139,6 +139,7 @@ func (a *adding) addVeth() error {
 		}
 	}
 	a.dev.Rep = a.port
+	a.recordDeviceInfo()
 	a.finish(podAside, podIf)
 	return nil
 }

@@ -194,9 +194,6 @@ func (r *releasing) homeName() (name, why string) {
 	default:
 		why = whyOriginal
 	}
-	if name == stable {
-		return stable, why
-	}
 	if link.Exists(name) {
 		return stable, "stable name: " + name + " (" + why + ") is taken"
 	}

@@ -73,17 +73,14 @@ func (a *adding) result() *current.Result {
 	// same MTU (both set by ADD, so nothing needs reading back).
 	it.Mtu = a.mtu
 	res.Interfaces = append(res.Interfaces, &current.Interface{Name: a.port, Mac: a.repMAC, Mtu: a.mtu})
-	if !a.deviceInfoDone {
-		a.recordDeviceInfo()
-	}
 	return res
 }
 
 // recordDeviceInfo adds the representor (the port name) to the device-info
 // file Multus handed over, if any; undo puts the file back as it was. A
-// file that cannot be updated costs a warning, not the ADD.
+// file that cannot be updated costs a warning, not the ADD. Each state's
+// ADD calls it once.
 func (a *adding) recordDeviceInfo() {
-	a.deviceInfoDone = true
 	f := a.att.DeviceInfoFile
 	if f == "" {
 		return

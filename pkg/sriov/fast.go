@@ -86,20 +86,26 @@ func repFromHints(pf, vf string, hints []string) (string, string, int, bool) {
 		if n == "" || parentPCI(n) != pf {
 			continue
 		}
-		port := PhysPortName(n)
-		m := vfPortName.FindStringSubmatch(port)
-		if m == nil {
-			continue
-		}
-		i, err := strconv.Atoi(m[2])
+		port, num := repPort(n)
+		i, err := strconv.Atoi(num)
 		if err != nil {
 			continue
 		}
-		if l, err := os.Readlink(filepath.Join(PCIDevices, pf, "virtfn"+m[2])); err == nil && filepath.Base(l) == vf {
+		if l, err := os.Readlink(filepath.Join(PCIDevices, pf, "virtfn"+num)); err == nil && filepath.Base(l) == vf {
 			return n, port, i, true
 		}
 	}
 	return "", "", 0, false
+}
+
+// repPort reads netdev n's phys_port_name and returns it with the VF
+// number it names (pf<N>vf<num>); num is "" when n is no VF representor.
+func repPort(n string) (port, num string) {
+	port = PhysPortName(n)
+	if m := vfPortName.FindStringSubmatch(port); m != nil {
+		return port, m[2]
+	}
+	return port, ""
 }
 
 // repByName finds VF index's representor among the PF's netdevs named
@@ -112,8 +118,7 @@ func repByName(pf string, names []string, index int) (string, string, bool) {
 		if m := repNameEnd.FindStringSubmatch(n); m == nil || m[1] != want {
 			continue
 		}
-		port := PhysPortName(n)
-		if m := vfPortName.FindStringSubmatch(port); m != nil && m[2] == want {
+		if port, num := repPort(n); num == want {
 			return n, port, true
 		}
 	}
