@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vf-offload/vf-offload/e2e/bed"
 	"github.com/vf-offload/vf-offload/e2e/nic"
 )
 
@@ -103,86 +104,82 @@ func TestCrashAtEveryStep(t *testing.T) {
 	t.Logf("fault matrix (%d points):\n%s", n, strings.Join(matrix, "\n"))
 }
 
+// adoptEnv is a bed with the fault binary where the Kube-OVN stand-in
+// wires VF 0 itself (the already-offloaded state), and the node as a clean
+// ADD and DEL of pod p leave it.
+type adoptEnv struct {
+	*env
+	vf    nic.VF
+	p     *bed.Pod
+	c     bed.Conflist
+	caps  map[string]any
+	clean bed.Snapshot
+}
+
+func newAdoptEnv(t *testing.T) *adoptEnv {
+	e := newEnv(t, nic.Agilio(), 1)
+	e.useFaultBinary()
+	a := &adoptEnv{env: e, vf: e.b.NIC.VFs[0], p: e.pod("o")}
+	a.c, a.caps = e.full(true, a.vf.PCI)
+	e.add(a.c, a.p, a.caps)
+	e.del(a.c, a.p, a.caps)
+	a.clean = e.snapshot()
+	return a
+}
+
+// crashMatrix kills call (ADD or DEL of pod p, after setup) at each fault
+// point that the filter keeps, then runs DEL: the node must be as a clean
+// ADD and DEL leave it (which is not as before ADD: the VF keeps what
+// Kube-OVN gave it, see design.md), and a fresh ADD must wire the VF.
+func (a *adoptEnv) crashMatrix(keep func(string) bool, first string, setup func(), call func() error) {
+	t := a.t
+	matrix := []string{fmt.Sprintf("%-58s %-18s %s", "killed after", "first call", "after DEL")}
+	n := 0
+	for _, point := range faultPoints {
+		if !keep(point) {
+			continue
+		}
+		n++
+		setup()
+		os.Setenv("VFO_FAULT", point)
+		err := call()
+		os.Unsetenv("VFO_FAULT")
+		if err == nil {
+			t.Fatalf("%s: the call survived its fault point", point)
+		}
+		a.del(a.c, a.p, a.caps)
+		outcome := "node as after a clean DEL"
+		if d := a.settledDiff(a.clean, nil); d != "" {
+			outcome = "DIFFERS"
+			t.Errorf("%s: after DEL the node differs from after a clean ADD and DEL:\n%s", point, d)
+		}
+		a.add(a.c, a.p, a.caps)
+		a.assertWired(a.p, a.vf)
+		a.del(a.c, a.p, a.caps)
+		matrix = append(matrix, fmt.Sprintf("%-58s %-18s %s", point, first, outcome))
+	}
+	t.Logf("fault matrix, already-offloaded state (%d points):\n%s", n, strings.Join(matrix, "\n"))
+}
+
 // TestCrashAtEveryDelStepOffloaded does the DEL rows of the fault matrix in
 // the already-offloaded state (the stand-in wired the VF itself): after DEL
 // died at each point and ran again, the node must be as after a DEL that
 // was never interrupted (which leaves the VF and representor as Kube-OVN's
 // own DEL expects them, not as before ADD), and a fresh ADD must work.
 func TestCrashAtEveryDelStepOffloaded(t *testing.T) {
-	e := newEnv(t, nic.Agilio(), 1)
-	e.useFaultBinary()
-	vf := e.b.NIC.VFs[0]
-	p := e.pod("o")
-	c, caps := e.full(true, vf.PCI)
-	e.add(c, p, caps)
-	e.del(c, p, caps)
-	clean := e.snapshot()
-	matrix := []string{fmt.Sprintf("%-58s %-18s %s", "killed after", "first call", "after DEL")}
-	n := 0
-	for _, point := range faultPoints {
-		if !strings.HasPrefix(point, "DEL") {
-			continue
-		}
-		n++
-		e.add(c, p, caps)
-		e.assertWired(p, vf)
-		os.Setenv("VFO_FAULT", point)
-		err := e.b.Del(e.ctx, c, p, "eth0", caps)
-		os.Unsetenv("VFO_FAULT")
-		if err == nil {
-			t.Fatalf("%s: DEL survived its fault point", point)
-		}
-		e.del(c, p, caps)
-		outcome := "node as after a clean DEL"
-		if d := e.settledDiff(clean, nil); d != "" {
-			outcome = "DIFFERS"
-			t.Errorf("%s: after DEL the node differs from after a clean DEL:\n%s", point, d)
-		}
-		matrix = append(matrix, fmt.Sprintf("%-58s %-18s %s", point, "ADD ok, DEL died", outcome))
-	}
-	e.add(c, p, caps)
-	e.assertWired(p, vf)
-	e.del(c, p, caps)
-	t.Logf("fault matrix, already-offloaded state (%d points):\n%s", n, strings.Join(matrix, "\n"))
+	a := newAdoptEnv(t)
+	a.crashMatrix(func(p string) bool { return strings.HasPrefix(p, "DEL") }, "ADD ok, DEL died",
+		func() { a.add(a.c, a.p, a.caps); a.assertWired(a.p, a.vf) },
+		func() error { return a.b.Del(a.ctx, a.c, a.p, "eth0", a.caps) })
 }
 
 // TestCrashAtEveryAdoptStep kills ADD in the already-offloaded state (the
 // real Kube-OVN's usual result: the VF already in the pod, its representor
-// the port) after each of its changes, then runs DEL and the next pod's
-// ADD: DEL must leave the node as a clean ADD and DEL do, and the VF must
-// serve again.
+// the port) after each of its changes, then runs DEL and ADD again for the same
+// pod: DEL must leave the node as a clean ADD and DEL do (the VF keeps the
+// pod's MAC from Kube-OVN either way), and the VF must serve again.
 func TestCrashAtEveryAdoptStep(t *testing.T) {
-	e := newEnv(t, nic.Agilio(), 1)
-	e.useFaultBinary()
-	vf := e.b.NIC.VFs[0]
-	c, caps := e.full(true, vf.PCI)
-	p := e.pod("o")
-	e.add(c, p, caps)
-	e.del(c, p, caps)
-	clean := e.snapshot()
-	matrix := []string{fmt.Sprintf("%-58s %-18s %s", "killed after", "first call", "after DEL")}
-	n := 0
-	for _, point := range faultPoints {
-		if !strings.Contains(point, "(adopt)") {
-			continue
-		}
-		n++
-		os.Setenv("VFO_FAULT", point)
-		_, err := e.b.Add(e.ctx, c, p, "eth0", caps)
-		os.Unsetenv("VFO_FAULT")
-		if err == nil {
-			t.Fatalf("%s: ADD survived its fault point", point)
-		}
-		e.del(c, p, caps)
-		outcome := "node as after a clean DEL"
-		if d := e.settledDiff(clean, nil); d != "" {
-			outcome = "DIFFERS"
-			t.Errorf("%s: after DEL the node differs from after a clean ADD and DEL:\n%s", point, d)
-		}
-		e.add(c, p, caps)
-		e.assertWired(p, vf)
-		e.del(c, p, caps)
-		matrix = append(matrix, fmt.Sprintf("%-58s %-18s %s", point, "ADD died", outcome))
-	}
-	t.Logf("fault matrix, already-offloaded ADD (%d points):\n%s", n, strings.Join(matrix, "\n"))
+	a := newAdoptEnv(t)
+	a.crashMatrix(func(p string) bool { return strings.Contains(p, "(adopt)") }, "ADD died", func() {},
+		func() error { _, err := a.b.Add(a.ctx, a.c, a.p, "eth0", a.caps); return err })
 }

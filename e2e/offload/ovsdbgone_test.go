@@ -51,15 +51,7 @@ func TestOVSDBGoneDuringAdd(t *testing.T) {
 			if tc.opened {
 				e.waitReopened(kubeovn.PortName(p.ContainerID, "eth0"))
 			}
-			if err := e.b.OVS.StopDB(); err != nil {
-				t.Fatal(err)
-			}
-			dbUp := false
-			t.Cleanup(func() {
-				if !dbUp {
-					_ = e.b.OVS.StartDB()
-				}
-			})
+			startDB := e.stopDB()
 			took, err := ps.release(2 * time.Minute)
 			// Every OVSDB call is bounded by a 10 s timeout and the rollback
 			// makes at most a few: well under a minute even on a busy machine.
@@ -108,10 +100,7 @@ func TestOVSDBGoneDuringAdd(t *testing.T) {
 				}
 				rollback = "none (the wait for vswitchd is answered from the cache)"
 			}
-			if err := e.b.OVS.StartDB(); err != nil {
-				t.Fatal(err)
-			}
-			dbUp = true
+			startDB()
 			if !tc.addFails {
 				e.assertWired(p, vf)
 			}
@@ -131,6 +120,29 @@ func TestOVSDBGoneDuringAdd(t *testing.T) {
 		})
 	}
 	t.Logf("OVSDB-gone matrix:\n%s", strings.Join(matrix, "\n"))
+}
+
+// stopDB stops ovsdb-server (its database file stays) and returns the
+// function that starts it again; the test's cleanup starts it if the test
+// ends before.
+func (e *env) stopDB() (start func()) {
+	e.t.Helper()
+	if err := e.b.OVS.StopDB(); err != nil {
+		e.t.Fatal(err)
+	}
+	up := false
+	e.t.Cleanup(func() {
+		if !up {
+			_ = e.b.OVS.StartDB()
+		}
+	})
+	return func() {
+		e.t.Helper()
+		if err := e.b.OVS.StartDB(); err != nil {
+			e.t.Fatal(err)
+		}
+		up = true
+	}
 }
 
 // waitReopened waits until ovs-vswitchd has reopened port under the
@@ -171,14 +183,8 @@ func sansBridgeMTU(s bed.Snapshot) bed.Snapshot {
 // the runtime's DEL unwires the VF, and the next ADD and DEL leave the node
 // as a clean ADD and DEL do.
 func TestOVSDBGoneDuringAdopt(t *testing.T) {
-	e := newEnv(t, nic.Agilio(), 1)
-	e.useFaultBinary()
-	vf := e.b.NIC.VFs[0]
-	p := e.pod("o")
-	c, caps := e.full(true, vf.PCI)
-	e.add(c, p, caps)
-	e.del(c, p, caps)
-	clean := e.snapshot()
+	a := newAdoptEnv(t)
+	e, vf, p, c, caps := a.env, a.vf, a.p, a.c, a.caps
 	info := caps["CNIDeviceInfoFile"].(string)
 	infoBefore, err := os.ReadFile(info)
 	if err != nil {
@@ -189,15 +195,7 @@ func TestOVSDBGoneDuringAdopt(t *testing.T) {
 	if att, err := state.NewStore(e.b.StateDir).Load(vf.PCI); err != nil || att == nil {
 		t.Fatalf("paused after recording, but no state file: %+v %v", att, err)
 	}
-	if err := e.b.OVS.StopDB(); err != nil {
-		t.Fatal(err)
-	}
-	dbUp := false
-	t.Cleanup(func() {
-		if !dbUp {
-			_ = e.b.OVS.StartDB()
-		}
-	})
+	startDB := e.stopDB()
 	took, err := ps.release(2 * time.Minute)
 	if err == nil {
 		t.Fatal("ADD succeeded without ovsdb-server")
@@ -220,10 +218,7 @@ func TestOVSDBGoneDuringAdopt(t *testing.T) {
 		t.Errorf("after the failed ADD %s is not the representor: %s", port, rep)
 	}
 
-	if err := e.b.OVS.StartDB(); err != nil {
-		t.Fatal(err)
-	}
-	dbUp = true
+	startDB()
 	if ids := e.vsctl("get", "interface", port, "external_ids"); strings.Contains(ids, "vf-offload") {
 		t.Errorf("the failed ADD left markers on %s: %s", port, ids)
 	}
@@ -245,7 +240,7 @@ func TestOVSDBGoneDuringAdopt(t *testing.T) {
 	e.add(c, p, caps)
 	e.assertWired(p, vf)
 	e.del(c, p, caps)
-	if d := e.settledDiff(clean, nil); d != "" {
+	if d := e.settledDiff(a.clean, nil); d != "" {
 		t.Errorf("after the next ADD and DEL the node differs from after a clean ADD and DEL:\n%s", d)
 	}
 }
